@@ -1,0 +1,144 @@
+/**
+ * The one description of Vigil's stateful resources and the names that tie them together.
+ *
+ * Both the CDK app (`infra/`) and the local stack bootstrap (`local/`) read these definitions,
+ * so a table key, a TTL attribute or an environment variable name cannot differ between a
+ * laptop and AWS. Pure data: no SDK, no environment access.
+ */
+
+/** Attribute types a key attribute may have (DynamoDB `S` string or `N` number). */
+export type KeyAttributeType = "S" | "N";
+
+/** A DynamoDB table as both infra and the local bootstrap need it. */
+export interface TableDefinition {
+  /** Logical id used in CDK and the base of the local table name. */
+  readonly id: string;
+  /** What the table holds, for docs and `vigil local up`. */
+  readonly purpose: string;
+  readonly partitionKey: { readonly name: string; readonly type: KeyAttributeType };
+  readonly sortKey?: { readonly name: string; readonly type: KeyAttributeType };
+  /** Attribute holding an epoch-seconds expiry, or undefined for no TTL. */
+  readonly ttlAttribute?: string;
+  /** Environment variable through which functions receive the table name. */
+  readonly envVar: string;
+}
+
+/** A Kinesis data stream as both infra and the local bootstrap need it. */
+export interface StreamDefinition {
+  readonly id: string;
+  readonly purpose: string;
+  /** Provisioned shard count (AWS and local). */
+  readonly shardCount: number;
+  /** Retention in hours (AWS); the local engine keeps records while it runs. */
+  readonly retentionHours: number;
+  readonly envVar: string;
+}
+
+/** The attribute every table with expiring items uses for DynamoDB TTL. */
+export const TTL_ATTRIBUTE = "expiresAt";
+
+export const STREAMS = {
+  events: {
+    id: "Events",
+    purpose: "Business events put by producers (one JSON event per record, partition key = userId).",
+    shardCount: 2,
+    retentionHours: 24,
+    envVar: "VIGIL_EVENTS_STREAM",
+  },
+} as const satisfies Record<string, StreamDefinition>;
+
+export const TABLES = {
+  state: {
+    id: "State",
+    purpose: "Windowed behaviour state: one item per entity key holding its feature buckets.",
+    partitionKey: { name: "pk", type: "S" },
+    ttlAttribute: TTL_ATTRIBUTE,
+    envVar: "VIGIL_STATE_TABLE",
+  },
+  config: {
+    id: "Config",
+    purpose: "Operator-managed configuration: rules, lists, models, feature definitions (versioned).",
+    partitionKey: { name: "pk", type: "S" },
+    sortKey: { name: "sk", type: "S" },
+    envVar: "VIGIL_CONFIG_TABLE",
+  },
+  decisions: {
+    id: "Decisions",
+    purpose: "One decision item per eventId.",
+    partitionKey: { name: "eventId", type: "S" },
+    ttlAttribute: TTL_ATTRIBUTE,
+    envVar: "VIGIL_DECISIONS_TABLE",
+  },
+} as const satisfies Record<string, TableDefinition>;
+
+export type StreamKey = keyof typeof STREAMS;
+export type TableKey = keyof typeof TABLES;
+
+/** Tuning of one Kinesis event source mapping, shared by CDK and the local runtime. */
+export interface EventSourceMappingDefinition {
+  readonly stream: StreamKey;
+  readonly batchSize: number;
+  /** Seconds to wait for a fuller batch (AWS `MaximumBatchingWindowInSeconds`). */
+  readonly maxBatchingWindowSeconds: number;
+  readonly bisectBatchOnError: boolean;
+  readonly maxRetryAttempts: number;
+  readonly maxRecordAgeSeconds: number;
+  readonly reportBatchItemFailures: boolean;
+  readonly startingPosition: "TRIM_HORIZON" | "LATEST";
+}
+
+/** A Lambda function: where its handler lives and what it is wired to. */
+export interface FunctionDefinition {
+  readonly id: string;
+  /** Entry file relative to the repository root. */
+  readonly entry: string;
+  readonly handler: string;
+  readonly memoryMiB: number;
+  readonly timeoutSeconds: number;
+  /** Tables it reads or writes, with the access it needs. */
+  readonly tables: Readonly<Partial<Record<TableKey, "read" | "write" | "readWrite">>>;
+  readonly eventSource?: EventSourceMappingDefinition;
+}
+
+export const FUNCTIONS = {
+  score: {
+    id: "Score",
+    entry: "functions/score/handler.ts",
+    handler: "handler",
+    memoryMiB: 1024,
+    timeoutSeconds: 60,
+    tables: { decisions: "readWrite", state: "readWrite", config: "read" },
+    eventSource: {
+      stream: "events",
+      batchSize: 100,
+      maxBatchingWindowSeconds: 1,
+      bisectBatchOnError: true,
+      maxRetryAttempts: 5,
+      maxRecordAgeSeconds: 3600,
+      reportBatchItemFailures: true,
+      startingPosition: "TRIM_HORIZON",
+    },
+  },
+} as const satisfies Record<string, FunctionDefinition>;
+
+export type FunctionKey = keyof typeof FUNCTIONS;
+
+/** Environment variable names that are not resource names. */
+export const ENV = {
+  /** Days a decision item is kept before DynamoDB TTL may delete it. */
+  decisionRetentionDays: "VIGIL_DECISION_RETENTION_DAYS",
+  logLevel: "POWERTOOLS_LOG_LEVEL",
+  serviceName: "POWERTOOLS_SERVICE_NAME",
+  metricsNamespace: "POWERTOOLS_METRICS_NAMESPACE",
+} as const;
+
+/** CloudWatch metrics namespace for all Vigil functions. */
+export const METRICS_NAMESPACE = "Vigil";
+
+/**
+ * Physical name of a resource for a given stage prefix. On AWS CDK generates names; locally
+ * (and in tests) we use `${prefix}-${id}` so parallel test runs can use disjoint prefixes.
+ */
+export function physicalName(prefix: string, id: string): string {
+  return `${prefix}-${id.toLowerCase()}`;
+}
