@@ -1,0 +1,22 @@
+import { Command, CommanderError } from "commander";
+import { registerLocalCommands } from "#cli/commands/local";
+import { CliError } from "#cli/output";
+
+const program = new Command()
+  .name("vigil")
+  .description("Vigil: real-time risk control on AWS. Operator CLI and local stack.")
+  .showHelpAfterError()
+  .exitOverride();
+
+registerLocalCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) process.exit(error.exitCode);
+  if (error instanceof CliError) {
+    process.stderr.write(`vigil: ${error.message}\n`);
+    process.exit(error.exitCode);
+  }
+  throw error;
+}

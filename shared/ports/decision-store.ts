@@ -1,0 +1,20 @@
+/** A stored decision, the shape the decisions table holds (one item per eventId). */
+export interface DecisionRecord {
+  readonly eventId: string;
+  readonly type: string;
+  readonly action: string;
+  readonly reasons: readonly string[];
+  readonly occurredAt?: string;
+  readonly decidedAt: string;
+  /** Where the event came from: stream shard and sequence number, for tracing a decision back. */
+  readonly source: { readonly shardId: string; readonly sequenceNumber: string };
+}
+
+/** Outcome of storing a decision: `duplicate` when a decision for that eventId already stands. */
+export type StoreOutcome = "stored" | "duplicate";
+
+/** Where decisions go. Storing is idempotent per eventId: the first decision stands. */
+export interface DecisionStore {
+  putIfAbsent(decision: DecisionRecord): Promise<StoreOutcome>;
+  get(eventId: string): Promise<DecisionRecord | undefined>;
+}
