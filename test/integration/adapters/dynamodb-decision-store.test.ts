@@ -1,0 +1,43 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LocalStack, startLocalStack } from "#local/local-stack";
+import { createDynamoDbClient } from "#shared/adapters/aws-clients";
+import { DynamoDbDecisionStore } from "#shared/adapters/dynamodb-decision-store";
+import type { DecisionRecord } from "#shared/ports/decision-store";
+import { TTL_ATTRIBUTE } from "#shared/resources";
+
+describe("DynamoDbDecisionStore on DynamoDB Local", () => {
+  let stack: LocalStack;
+  beforeAll(async () => {
+    stack = await startLocalStack({ stateDir: mkdtempSync(join(tmpdir(), "vigil-decisions-")) });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  const decision = (action: string): DecisionRecord => ({
+    eventId: "evt-1",
+    type: "login",
+    action,
+    reasons: ["R1"],
+    occurredAt: "2026-11-22T10:00:00.000Z",
+    decidedAt: "2026-11-22T10:00:01.000Z",
+    source: { shardId: "shardId-000000000001", sequenceNumber: "4960" },
+  });
+
+  it("keeps the first decision per eventId and sets the TTL from decidedAt", async () => {
+    const client = createDynamoDbClient(stack.env);
+    const store = new DynamoDbDecisionStore(client, stack.names.tables.decisions, 86_400);
+    expect(await store.putIfAbsent(decision("pass"))).toBe("stored");
+    expect(await store.putIfAbsent(decision("block"))).toBe("duplicate");
+    expect(await store.get("evt-1")).toEqual(decision("pass"));
+    expect(await store.get("evt-missing")).toBeUndefined();
+    const raw = await client.send(
+      new GetItemCommand({ TableName: stack.names.tables.decisions, Key: { eventId: { S: "evt-1" } } }),
+    );
+    expect(raw.Item?.[TTL_ATTRIBUTE]?.N).toBe(String(Date.parse("2026-11-22T10:00:01.000Z") / 1000 + 86_400));
+  });
+});
