@@ -1,0 +1,151 @@
+import * as path from "node:path";
+import { Duration, RemovalPolicy, Validations } from "aws-cdk-lib";
+import { Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
+import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
+import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
+import { Construct } from "constructs";
+import { LOCK_FILE, REPO_ROOT } from "#infra/paths";
+import { BUNDLING, LAMBDA_NODE_TARGET } from "#shared/bundling";
+import { ENV, type FunctionDefinition, METRICS_NAMESPACE } from "#shared/resources";
+
+/**
+ * The Lambda runtime for each esbuild target `shared/bundling.ts` may name, so the deployed runtime is
+ * always the one the bundle was built for. Changing `LAMBDA_NODE_TARGET` to a target missing here fails
+ * type checking instead of deploying a mismatched pair.
+ */
+const RUNTIME_FOR_TARGET = {
+  node22: Runtime.NODEJS_22_X,
+  node24: Runtime.NODEJS_24_X,
+} as const satisfies Record<string, Runtime>;
+
+/** The Lambda runtime every Vigil function uses (derived from the bundling target). */
+export const VIGIL_RUNTIME: Runtime = RUNTIME_FOR_TARGET[LAMBDA_NODE_TARGET];
+
+/**
+ * File name of every Vigil bundle inside its asset. CDK fixes it to `index.mjs` for ESM output and
+ * resolves `handler` as `index.<export>`; the local runtime reads `BUNDLING.outFile`. The type annotation
+ * makes a change of `BUNDLING.outFile` fail type checking rather than deploy a handler Lambda cannot find.
+ */
+export const BUNDLE_FILE: "index.mjs" = BUNDLING.outFile;
+
+/** Log levels a Vigil function accepts, for both Lambda's log filter and Powertools. */
+export type VigilLogLevel = "DEBUG" | "INFO" | "WARN" | "ERROR";
+
+/** Properties of {@link VigilFunction}. */
+export interface VigilFunctionProps {
+  /** Entry, exported handler, memory and timeout of the function (from `FUNCTIONS`). */
+  readonly definition: FunctionDefinition;
+  /**
+   * Extra environment variables (resource names and settings). Powertools variables and
+   * `NODE_OPTIONS` are set by the construct and win over entries with the same name.
+   * @default - none
+   */
+  readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * How long CloudWatch Logs keeps the function's log events.
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: RetentionDays;
+  /**
+   * Lowest level the function logs; applied both to Lambda's application log filter and to
+   * Powertools (`POWERTOOLS_LOG_LEVEL`) so neither drops what the other emits.
+   * @default "INFO"
+   */
+  readonly logLevel?: VigilLogLevel;
+  /**
+   * Description shown in the Lambda console.
+   * @default - "Vigil <definition.id> function"
+   */
+  readonly description?: string;
+}
+
+/**
+ * The house Lambda function: every Vigil function is one of these, so runtime, architecture,
+ * tracing, logging, bundling and Powertools settings are decided once.
+ *
+ * - Node.js runtime matching the esbuild target of `shared/bundling.ts`, ARM64, X-Ray active tracing.
+ * - ESM bundle built with the local esbuild (never Docker) from `shared/bundling.ts`, with source maps
+ *   and `NODE_OPTIONS=--enable-source-maps` so stack traces point at the TypeScript sources.
+ * - An explicit log group with a retention, JSON log format, and a dedicated role that may write only
+ *   to that log group (no `AWSLambdaBasicExecutionRole`, whose log permissions cover every group).
+ */
+export class VigilFunction extends Construct {
+  /** The Lambda function. */
+  readonly fn: NodejsFunction;
+  /** The function's execution role; grants for its resources go here. */
+  readonly role: Role;
+  /** The log group the function writes to. */
+  readonly logGroup: LogGroup;
+  /** The Powertools service name (`POWERTOOLS_SERVICE_NAME`) the function reports under. */
+  readonly serviceName: string;
+
+  constructor(scope: Construct, id: string, props: VigilFunctionProps) {
+    super(scope, id);
+    const { definition } = props;
+    const logLevel = props.logLevel ?? "INFO";
+    this.serviceName = `vigil-${definition.id.toLowerCase()}`;
+
+    // Log events are operational data, not business state: when the stack goes, they may go too.
+    this.logGroup = new LogGroup(this, "LogGroup", {
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    this.role = new Role(this, "Role", {
+      assumedBy: new ServicePrincipal("lambda.amazonaws.com"),
+      description: `Execution role of the Vigil ${definition.id} function`,
+    });
+    this.logGroup.grantWrite(this.role);
+
+    this.fn = new NodejsFunction(this, "Function", {
+      description: props.description ?? `Vigil ${definition.id} function`,
+      entry: path.join(REPO_ROOT, definition.entry),
+      handler: definition.handler,
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: LOCK_FILE,
+      runtime: VIGIL_RUNTIME,
+      architecture: Architecture.ARM_64,
+      memorySize: definition.memoryMiB,
+      timeout: Duration.seconds(definition.timeoutSeconds),
+      tracing: Tracing.ACTIVE,
+      role: this.role,
+      logGroup: this.logGroup,
+      loggingFormat: LoggingFormat.JSON,
+      applicationLogLevelV2: ApplicationLogLevel[logLevel],
+      environment: {
+        ...props.environment,
+        [ENV.serviceName]: this.serviceName,
+        [ENV.metricsNamespace]: METRICS_NAMESPACE,
+        [ENV.logLevel]: logLevel,
+        NODE_OPTIONS: "--enable-source-maps",
+      },
+      bundling: {
+        format: BUNDLING.format === "esm" ? OutputFormat.ESM : OutputFormat.CJS,
+        target: BUNDLING.target,
+        mainFields: [...BUNDLING.mainFields],
+        minify: BUNDLING.minify,
+        sourceMap: BUNDLING.sourceMap,
+        externalModules: [...BUNDLING.externalModules],
+        banner: BUNDLING.banner,
+        // Synth must work on machines without Docker: NodejsFunction uses the esbuild in node_modules.
+        forceDockerBundling: false,
+      },
+    });
+
+    Validations.of(this.role).acknowledge({
+      id: "AwsSolutions-IAM5[Resource::*]",
+      reason:
+        "Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no " +
+        "resource-level permissions (Resource must be '*'); every data-plane statement of the role names " +
+        "its resource ARN (checked by the infra tests).",
+    });
+    Validations.of(this.fn).acknowledge({
+      id: "AwsSolutions-L1",
+      reason:
+        "The runtime deliberately follows LAMBDA_NODE_TARGET in shared/bundling.ts so the deployed runtime, " +
+        "the esbuild target and the local runtime agree; nodejs22.x is a supported LTS runtime. Moving to a " +
+        "newer runtime is a one-constant change made on purpose, not whenever aws-cdk-lib learns a new one.",
+    });
+  }
+}
