@@ -157,7 +157,11 @@ class Scanner {
       return this.notJson("malformed key");
     }
     if (FORBIDDEN_KEYS.has(key)) {
-      return fail("FORBIDDEN_KEY", `${this.where()}: forbidden key "${key}"`);
+      // The path of the object that holds the key: the key itself is one of three fixed words.
+      return fail(
+        "FORBIDDEN_KEY",
+        `${formatPath(this.stack.slice(0, -1).map((f) => f.segment))}: forbidden key "${key}"`,
+      );
     }
     if (frame.keys.has(key)) {
       frame.segment = key;

@@ -25,7 +25,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
       );
       const got = issue.input === undefined ? "nothing" : jsonType(issue.input);
       return expected.length > 0
-        ? `expected ${expected.join(" or ")}, got ${got}`
+        ? `expected ${alternatives(expected)}, got ${got}`
         : "matches none of the allowed forms";
     }
     case "invalid_value":
@@ -50,6 +50,11 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     default:
       return `invalid (${issue.code})`;
   }
+}
+
+/** "a", "a or b", "a, b or c". */
+function alternatives(words: readonly string[]): string {
+  return words.length <= 2 ? words.join(" or ") : `${words.slice(0, -1).join(", ")} or ${words.at(-1)}`;
 }
 
 function jsonType(value: unknown): string {

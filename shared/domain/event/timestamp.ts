@@ -12,7 +12,8 @@ const DATE_TIME =
 /** Parses `occurredAt` into epoch milliseconds. */
 export function parseTimestamp(text: string): Checked<number> {
   const m = DATE_TIME.exec(text);
-  if (m === null) return invalid("not an ISO-8601 date-time with a UTC offset (e.g. 2025-06-01T12:00:00Z)");
+  if (m === null)
+    return invalid("not an ISO-8601 date-time with a UTC offset (e.g. 2025-01-31T23:59:59.999+08:00)");
   const [, y, mo, d, h, mi, s, fraction = "", zulu, sign, oh = "0", om = "0"] = m;
   const year = Number(y);
   const month = Number(mo);
