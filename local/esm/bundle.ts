@@ -2,7 +2,7 @@ import { mkdir, rm, symlink } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type BuildResult, build, formatMessages, type Message } from "esbuild";
+import { type BuildResult, build, type Message } from "esbuild";
 import { BundleError } from "#local/esm/errors";
 import { BUNDLING } from "#shared/bundling";
 import type { FunctionDefinition } from "#shared/resources";
@@ -29,8 +29,16 @@ function awsSdkDirectory(): string {
   return dirname(dirname(require.resolve("@aws-sdk/client-kinesis/package.json")));
 }
 
-async function format(messages: Message[], kind: "error" | "warning"): Promise<string[]> {
-  return (await formatMessages(messages, { kind, color: false })).map((text) => text.trimEnd());
+/** One diagnostic as `file:line:column: KIND: text`, with the offending line and esbuild's notes. */
+function format(messages: readonly Message[], kind: "error" | "warning"): string[] {
+  return messages.map((message) => {
+    const { location } = message;
+    const where = location ? `${location.file}:${location.line}:${location.column + 1}: ` : "";
+    const lines = [`${where}${kind.toUpperCase()}: ${message.text}`];
+    if (location?.lineText) lines.push(`    ${location.line} | ${location.lineText}`);
+    for (const note of message.notes) lines.push(`    note: ${note.text}`);
+    return lines.join("\n");
+  });
 }
 
 /**
@@ -75,7 +83,7 @@ export async function bundleFunction(options: {
   } catch (error) {
     const errors = (error as { errors?: Message[] }).errors;
     if (!errors?.length) throw new BundleError(`Bundling ${what} failed: ${String(error)}`, []);
-    const diagnostics = await format(errors, "error");
+    const diagnostics = format(errors, "error");
     throw new BundleError(`Bundling ${what} failed:\n${diagnostics.join("\n")}`, diagnostics);
   }
   const output = result.metafile.outputs[relative(projectRoot, outFile)];
@@ -84,7 +92,7 @@ export async function bundleFunction(options: {
     throw new BundleError(message, [message]);
   }
   await linkAwsSdk(options.buildDir);
-  return { functionId: definition.id, outFile, warnings: await format(result.warnings, "warning") };
+  return { functionId: definition.id, outFile, warnings: format(result.warnings, "warning") };
 }
 
 /**
