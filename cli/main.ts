@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import { registerDemoCommand } from "#cli/commands/demo";
 import { registerLocalCommands } from "#cli/commands/local";
 import { CliError } from "#cli/output";
 
@@ -9,6 +10,7 @@ const program = new Command()
   .exitOverride();
 
 registerLocalCommands(program);
+registerDemoCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -3,7 +3,8 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { CliError, say } from "#cli/output";
-import { DEFAULT_STATE_DIR } from "#local/local-stack";
+import { type LocalRuntime, localFunctionsFromEnv, startLocalRuntime } from "#local/esm/local-runtime";
+import { DEFAULT_STATE_DIR, type LocalStack } from "#local/local-stack";
 import { cleanupStale, readStatus, serveLocalStack, startDetached, stopDetached } from "#local/supervisor";
 
 const CLI_PATH = fileURLToPath(new URL("../../bin/vigil.js", import.meta.url));
@@ -104,7 +105,12 @@ async function serveForeground(stateDir: string): Promise<void> {
   say("Stopped.");
 }
 
-/** Starts the functions' event source mappings on the stack; replaced by the local runtime. */
-async function attachRuntime(): Promise<{ stop(): Promise<void> }> {
-  return { stop: async () => {} };
+/** Starts every function's Kinesis event source mapping on the stack (the local Lambda runtime). */
+function attachRuntime(stack: LocalStack): Promise<LocalRuntime> {
+  return startLocalRuntime({
+    stateDir: stack.stateDir,
+    awsEnv: stack.emulators.awsEnv,
+    functions: localFunctionsFromEnv(stack.env),
+    log: say,
+  });
 }
