@@ -1,0 +1,78 @@
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { leftoverEngines, VIGIL_BIN } from "../support/processes.ts";
+
+function vigil(args: string[], timeoutMs = 150_000) {
+  const result = spawnSync(process.execPath, [VIGIL_BIN, ...args], { encoding: "utf8", timeout: timeoutMs });
+  return { code: result.status, out: result.stdout, err: result.stderr };
+}
+
+const endpointIn = (text: string) => /Kinesis Mock on (http:\/\/127\.0\.0\.1:\d+)/.exec(text)?.[1];
+
+describe("npm start (vigil demo)", () => {
+  it("decides every event it puts, prints a summary, exits 0 and leaves no engine behind", () => {
+    const stateDir = join(mkdtempSync(join(tmpdir(), "vigil-demo-")), "demo");
+    const run = vigil(["demo", "--events", "300", "--state-dir", stateDir]);
+    expect(run.err).not.toMatch(/vigil: /);
+    expect(run.code).toBe(0);
+    expect(run.out).toMatch(/events put\s+300 \(0 rejected/);
+    expect(run.out).toMatch(/decisions stored\s+300\n/);
+    expect(run.out).toMatch(/actions\s+pass=300\n/);
+    expect(leftoverEngines(endpointIn(run.err), join(stateDir, "data"))).toEqual([]);
+  });
+});
+
+describe("vigil local up / status / down", () => {
+  it("runs the stack in the background, reports it, and stops it with nothing left behind", () => {
+    const stateDir = mkdtempSync(join(tmpdir(), "vigil-up-"));
+    const up = vigil(["local", "up", "--state-dir", stateDir]);
+    expect(up.code).toBe(0);
+    expect(up.err).toMatch(/AWS_ENDPOINT_URL_KINESIS=http:\/\/127\.0\.0\.1:\d+/);
+    const envFile = join(stateDir, "local.env");
+    expect(readFileSync(envFile, "utf8")).toMatch(
+      /export AWS_ENDPOINT_URL_DYNAMODB='http:\/\/127\.0\.0\.1:\d+'/,
+    );
+    const kinesisEndpoint = /AWS_ENDPOINT_URL_KINESIS=(\S+)/.exec(up.err)?.[1];
+
+    const again = vigil(["local", "up", "--state-dir", stateDir]);
+    expect(again.code).toBe(0);
+    expect(again.err).toMatch(/already running/);
+    expect(vigil(["local", "status", "--state-dir", stateDir]).code).toBe(0);
+
+    const down = vigil(["local", "down", "--state-dir", stateDir]);
+    expect(down.code).toBe(0);
+    expect(down.err).toMatch(/Local stack stopped/);
+    expect(leftoverEngines(kinesisEndpoint, join(stateDir, "data"))).toEqual([]);
+    expect(vigil(["local", "status", "--state-dir", stateDir]).code).toBe(3);
+  });
+
+  it("stops cleanly on Ctrl-C in the foreground", async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), "vigil-fg-"));
+    const child = spawn(
+      process.execPath,
+      [VIGIL_BIN, "local", "up", "--foreground", "--state-dir", stateDir],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let err = "";
+    child.stderr.on("data", (chunk: Buffer) => {
+      err += chunk.toString();
+    });
+    const deadline = Date.now() + 120_000;
+    while (!err.includes("Press Ctrl-C to stop.") && Date.now() < deadline && child.exitCode === null) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(err).toContain("Press Ctrl-C to stop.");
+    expect(existsSync(join(stateDir, "local.json"))).toBe(true);
+    const exited = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
+    child.kill("SIGINT");
+    expect(await exited).toBe(0);
+    expect(err).toContain("Stopped.");
+    expect(existsSync(join(stateDir, "local.json"))).toBe(false);
+    expect(leftoverEngines(endpointIn(err), join(stateDir, "data"))).toEqual([]);
+  });
+});
