@@ -13,7 +13,7 @@ import {
   SUPPORTED_SCHEMA_VERSIONS,
 } from "#shared/domain/event/schema";
 import { describeIssues } from "#shared/domain/event/schema-issues";
-import { stringProblem } from "#shared/domain/event/strings";
+import { recordStringProblem } from "#shared/domain/event/strings";
 import { checkEventTime } from "#shared/domain/event/time-bounds";
 
 /** What `decodeRecord` needs besides the bytes. */
@@ -159,12 +159,13 @@ function readableEventId(record: Record<string, unknown>): string | undefined {
 }
 
 /**
- * Finds the first key or string value with a lone surrogate or a control character. Recursion
+ * Finds the first key or string value with a lone surrogate or a control character other than
+ * tab, LF and CR (those are left to the field rules, which trim or refuse them). Recursion
  * is bounded by the depth limit the scan enforced.
  */
 function findStringProblem(value: unknown, path: (string | number)[]): string | undefined {
   if (typeof value === "string") {
-    const problem = stringProblem(value);
+    const problem = recordStringProblem(value);
     return problem === undefined ? undefined : `${formatPath(path)}: ${problem}`;
   }
   if (Array.isArray(value)) {
@@ -176,7 +177,7 @@ function findStringProblem(value: unknown, path: (string | number)[]): string | 
   }
   if (typeof value === "object" && value !== null) {
     for (const [key, member] of Object.entries(value)) {
-      const keyProblem = stringProblem(key);
+      const keyProblem = recordStringProblem(key);
       if (keyProblem !== undefined) return `${formatPath(path)}: a key ${keyProblem}`;
       const found = findStringProblem(member, [...path, key]);
       if (found !== undefined) return found;

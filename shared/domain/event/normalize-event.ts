@@ -86,10 +86,10 @@ function normalizeGeo(geo: EventGeo): Cleaned<EventGeo> {
   const country = normalizeCountry(geo.country);
   if (!country.ok) return country;
   if (geo.city === undefined) return { ok: true, value: { country: country.value } };
-  const problem = stringProblem(geo.city);
-  if (problem !== undefined) return reject("INVALID_STRING", `geo.city: ${problem}`);
   const city = geo.city.trim();
   if (city === "") return reject("SCHEMA_VIOLATION", "geo.city: empty after trimming");
+  const problem = stringProblem(city);
+  if (problem !== undefined) return reject("INVALID_STRING", `geo.city: ${problem}`);
   return { ok: true, value: { country: country.value, city } };
 }
 

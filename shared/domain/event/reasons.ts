@@ -44,7 +44,8 @@ export const REASON_DESCRIPTIONS: Readonly<Record<QuarantineReason, string>> = {
   UNSAFE_NUMBER:
     "A JSON number cannot be read exactly: it overflows, loses digits, or is an integer beyond 2^53 - 1.",
   NOT_AN_OBJECT: "The record is JSON but not an object (array, string, number, boolean or null).",
-  INVALID_STRING: "A key or string value holds a lone UTF-16 surrogate or a control character.",
+  INVALID_STRING:
+    "A key or string value holds a lone UTF-16 surrogate or a control character (tab, LF and CR only where trimmed).",
   UNSUPPORTED_SCHEMA_VERSION: "schemaVersion is not a version this decoder supports.",
   UNKNOWN_TYPE: "type is a string but not one of the event types.",
   SCHEMA_VIOLATION:

@@ -70,8 +70,8 @@ describe("hostile-input corpus", () => {
     const forgedResult = forged === undefined ? undefined : decodeRecord(forged.bytes, ctx);
     expect(forgedResult).toEqual({
       ok: false,
-      reason: "INVALID_STRING",
-      message: "eventId: contains a control character",
+      reason: "SCHEMA_VIOLATION",
+      message: "eventId: must match /^[A-Za-z0-9._:=+/-]+$/",
     });
   });
 
