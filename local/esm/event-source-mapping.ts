@@ -233,8 +233,9 @@ export class EventSourceMapping {
   private startPoller(shardId: string, start: StartPosition): void {
     const poller = new ShardPoller(this.context, shardId, start);
     const done = poller.run().then(async (result) => {
-      this.pollers.delete(shardId);
+      // A stopped poller stays listed, so stats after stop() still show its last checkpoint.
       if (result !== "finished") return;
+      this.pollers.delete(shardId);
       this.finished.set(shardId, poller.status());
       this.options.log(`${this.options.functionId}: shard ${shardId} is closed and done`);
       if (!this.stopping) await this.discover();
