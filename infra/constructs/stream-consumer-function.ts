@@ -10,14 +10,8 @@ import { Construct } from "constructs";
 import { StreamConsumerAlarms } from "#infra/constructs/stream-consumer-alarms";
 import { VigilFunction, type VigilLogLevel } from "#infra/constructs/vigil-function";
 import { entriesOf } from "#infra/records";
-import {
-  type EventSourceMappingDefinition,
-  type FunctionDefinition,
-  STREAMS,
-  type StreamKey,
-  TABLES,
-  type TableKey,
-} from "#shared/resources";
+import type { StreamConsumerDefinition } from "#infra/stream-consumers";
+import { type FunctionDefinition, STREAMS, type StreamKey, TABLES, type TableKey } from "#shared/resources";
 
 type TableAccess = FunctionDefinition["tables"][TableKey];
 
@@ -27,11 +21,6 @@ const GRANT_TABLE_ACCESS = {
   write: (table, grantee) => table.grantWriteData(grantee),
   readWrite: (table, grantee) => table.grantReadWriteData(grantee),
 } as const satisfies Record<NonNullable<TableAccess>, (table: ITable, grantee: IGrantable) => Grant>;
-
-/** A function definition that has a Kinesis event source. */
-export type StreamConsumerDefinition = FunctionDefinition & {
-  readonly eventSource: EventSourceMappingDefinition;
-};
 
 /** Properties of {@link StreamConsumerFunction}. */
 export interface StreamConsumerFunctionProps {

@@ -7,24 +7,8 @@ import { Construct } from "constructs";
 import { DynamoDbTables } from "#infra/constructs/dynamodb-tables";
 import { FailureQueue } from "#infra/constructs/failure-queue";
 import { KinesisStreams } from "#infra/constructs/kinesis-streams";
-import { entriesOf } from "#infra/records";
-import {
-  type EventSourceMappingDefinition,
-  FUNCTIONS,
-  type FunctionDefinition,
-  type FunctionKey,
-  STREAMS,
-  type StreamKey,
-  TABLES,
-  type TableKey,
-} from "#shared/resources";
-
-/** Keys of the `FUNCTIONS` fed by a Kinesis event source mapping: each one gets a failure queue. */
-export type StreamConsumerKey = {
-  [K in FunctionKey]: (typeof FUNCTIONS)[K] extends { readonly eventSource: EventSourceMappingDefinition }
-    ? K
-    : never;
-}[FunctionKey];
+import { type StreamConsumerKey, streamConsumerEntries } from "#infra/stream-consumers";
+import { STREAMS, type StreamKey, TABLES, type TableKey } from "#shared/resources";
 
 /** Properties of {@link VigilData}. */
 export interface VigilDataProps {
@@ -70,15 +54,13 @@ export class VigilData extends Construct {
       deletionProtection: props.tableDeletionProtection,
     }).tables;
 
-    const failureQueues: Partial<Record<FunctionKey, Queue>> = {};
-    for (const [key, definition] of entriesOf<FunctionKey, FunctionDefinition>(FUNCTIONS)) {
-      if (definition.eventSource === undefined) continue;
+    const failureQueues: Partial<Record<StreamConsumerKey, Queue>> = {};
+    for (const [key, definition] of streamConsumerEntries()) {
       failureQueues[key] = new FailureQueue(this, `${definition.id}Failures`, {
         encryptionKey: this.key,
       }).queue;
     }
-    // The loop created a queue for exactly the functions with an event source, which is what
-    // StreamConsumerKey selects at the type level.
+    // streamConsumerEntries() yields every StreamConsumerKey, so the loop filled the whole record.
     this.failureQueues = failureQueues as Record<StreamConsumerKey, Queue>;
   }
 }
