@@ -200,7 +200,10 @@ export class FunctionHost {
   /** Opens the function's log file and returns a host with no environment started yet. */
   static async create(options: FunctionHostOptions): Promise<FunctionHost> {
     await mkdir(dirname(options.logFile), { recursive: true });
-    return new FunctionHost(options, createWriteStream(options.logFile, { flags: "a" }));
+    const log = createWriteStream(options.logFile, { flags: "a" });
+    // A failing log file must not take the runtime down; the function's output is then lost.
+    log.on("error", () => {});
+    return new FunctionHost(options, log);
   }
 
   /** Invokes the handler with `event`; never throws for function errors (they are the outcome). */

@@ -1,7 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import type { KinesisClient } from "@aws-sdk/client-kinesis";
-import { bundleFunction } from "#local/esm/bundle";
+import { bundleFunction, type FunctionBundle } from "#local/esm/bundle";
 import { RuntimeConfigError } from "#local/esm/errors";
 import {
   describeActiveStream,
@@ -17,6 +17,7 @@ import {
   type PollingTiming,
   type ShardStatus,
 } from "#local/esm/shard-poller";
+import { lockStateDir } from "#local/esm/state-lock";
 import { createKinesisClient } from "#shared/adapters/aws-clients";
 import {
   type EventSourceMappingDefinition,
@@ -197,19 +198,28 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     ids.add(fn.definition.id);
   }
   await mkdir(stateDir, { recursive: true });
+  const lock = await lockStateDir(stateDir);
   const buildDir = join(stateDir, "build");
-  const bundles = await Promise.all(
-    options.functions.map((fn) =>
-      bundleFunction({
-        definition: fn.definition,
-        buildDir,
-        ...(options.projectRoot ? { projectRoot: options.projectRoot } : {}),
-      }),
-    ),
-  );
-  for (const bundle of bundles)
+  let bundles: FunctionBundle[];
+  let workerEntry: string;
+  try {
+    bundles = await Promise.all(
+      options.functions.map((fn) =>
+        bundleFunction({
+          definition: fn.definition,
+          buildDir,
+          ...(options.projectRoot ? { projectRoot: options.projectRoot } : {}),
+        }),
+      ),
+    );
+    workerEntry = await buildWorkerEntry(buildDir);
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
+  for (const bundle of bundles) {
     for (const warning of bundle.warnings) log(`${bundle.functionId}: ${warning}`);
-  const workerEntry = await buildWorkerEntry(buildDir);
+  }
 
   const kinesis: KinesisClient = createKinesisClient({ env: options.awsEnv });
   const hosts: FunctionHost[] = [];
@@ -284,6 +294,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     await Promise.allSettled(mappings.map((m) => m.stop()));
     await Promise.allSettled(hosts.map((h) => h.close()));
     kinesis.destroy();
+    await lock.release();
     throw error;
   }
 
@@ -337,6 +348,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         await Promise.allSettled(mappings.map((m) => m.stop()));
         await Promise.allSettled(hosts.map((h) => h.close()));
         kinesis.destroy();
+        await lock.release();
       })();
       return stopping;
     },

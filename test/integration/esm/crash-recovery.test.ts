@@ -39,7 +39,8 @@ beforeAll(async () => {
 });
 
 afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  for (const child of children.splice(0))
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
 });
 
 afterAll(async () => {
@@ -89,7 +90,10 @@ describe("local runtime restarts", () => {
     const records = await put(
       kinesis,
       streamName,
-      Array.from({ length: 10 }, (_, i) => ({ data: i === 0 ? { i, sleepMs: 400 } : { i }, partitionKey: "pk" })),
+      Array.from({ length: 10 }, (_, i) => ({
+        data: i === 0 ? { i, sleepMs: 400 } : { i },
+        partitionKey: "pk",
+      })),
     );
     const stateDir = mkdtempSync(join(tmpdir(), "vigil-esm-state-"));
     const recorderFile = join(stateDir, "recorder.ndjson");
@@ -97,7 +101,11 @@ describe("local runtime restarts", () => {
       stateDir,
       awsEnv: emulators.awsEnv,
       functions: [
-        { definition: recorderFunction("Graceful", { batchSize: 5 }), streamName, env: { RECORDER_FILE: recorderFile } },
+        {
+          definition: recorderFunction("Graceful", { batchSize: 5 }),
+          streamName,
+          env: { RECORDER_FILE: recorderFile },
+        },
       ],
       timing: FAST_TIMING,
     };
@@ -134,9 +142,18 @@ describe("local runtime restarts", () => {
     const configPath = join(stateDir, "runtime.json");
     writeFileSync(configPath, JSON.stringify(config));
     const checkpointDir = runtimePaths(stateDir, definition.id, streamName).checkpointDir;
-    const slowRecord = (phase: number, i: number) => ({ data: { phase, i, sleepMs: 4 }, partitionKey: `user-${i % 30}` });
+    const slowRecord = (phase: number, i: number) => ({
+      data: { phase, i, sleepMs: 4 },
+      partitionKey: `user-${i % 30}`,
+    });
 
-    const putRecords = [...(await put(kinesis, streamName, Array.from({ length: 150 }, (_, i) => slowRecord(1, i))))];
+    const putRecords = [
+      ...(await put(
+        kinesis,
+        streamName,
+        Array.from({ length: 150 }, (_, i) => slowRecord(1, i)),
+      )),
+    ];
     const checkpointsAtKill: Map<string, ShardCheckpoint>[] = [];
     const pids: number[] = [];
     // Kill after a few invocations of each run, at different points; more records arrive in between.
@@ -152,7 +169,14 @@ describe("local runtime restarts", () => {
       runtime.child.kill("SIGKILL");
       expect((await runtime.exited).signal).toBe("SIGKILL");
       checkpointsAtKill.push(readCheckpoints(checkpointDir));
-      if (run === 0) putRecords.push(...(await put(kinesis, streamName, Array.from({ length: 150 }, (_, i) => slowRecord(2, i)))));
+      if (run === 0)
+        putRecords.push(
+          ...(await put(
+            kinesis,
+            streamName,
+            Array.from({ length: 150 }, (_, i) => slowRecord(2, i)),
+          )),
+        );
     }
 
     const final = spawnRuntime(configPath);
@@ -166,7 +190,10 @@ describe("local runtime restarts", () => {
       `every record to be delivered (stderr: ${final.stderr()})`,
       60_000,
     );
-    await waitFor(() => final.events.some((e) => e.event === "caughtUp"), "the final run to report it caught up");
+    await waitFor(
+      () => final.events.some((e) => e.event === "caughtUp"),
+      "the final run to report it caught up",
+    );
     final.child.kill("SIGTERM");
     expect(await final.exited).toEqual({ code: 0, signal: null });
     expect(final.events.at(-1)?.event).toBe("stopped");
@@ -199,9 +226,13 @@ describe("local runtime restarts", () => {
     // The checkpoints advanced from kill to kill.
     const progress = checkpointsAtKill.map((checkpoints) => checkpoints.size);
     expect(progress.at(-1)).toBeGreaterThan(0);
-    const advanced = checkpointsAtKill.slice(1).some((checkpoints, k) =>
-      [...checkpoints].some(([shardId, cp]) => cp.sequenceNumber !== checkpointsAtKill[k]?.get(shardId)?.sequenceNumber),
-    );
+    const advanced = checkpointsAtKill
+      .slice(1)
+      .some((checkpoints, k) =>
+        [...checkpoints].some(
+          ([shardId, cp]) => cp.sequenceNumber !== checkpointsAtKill[k]?.get(shardId)?.sequenceNumber,
+        ),
+      );
     expect(advanced).toBe(true);
     // Redelivery is bounded by what was in flight at each kill: at most one batch per shard.
     const deliveries = invocations.flatMap((inv) => inv.sequenceNumbers).length;

@@ -209,7 +209,7 @@ export function recorderFunction(
   id: string,
   eventSource: Partial<EventSourceMappingDefinition> = {},
   overrides: Partial<Omit<FunctionDefinition, "eventSource">> = {},
-): FunctionDefinition {
+): FunctionDefinition & { readonly eventSource: EventSourceMappingDefinition } {
   return {
     id,
     entry: "test/fixtures/functions/recorder.ts",
