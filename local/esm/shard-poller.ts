@@ -154,7 +154,12 @@ export class ShardPoller {
   private committed?: string;
   private shardEnded = false;
   private readonly buffer: StreamRecord[] = [];
-  private bufferStartedAt = 0;
+  /**
+   * Start of the current batching window. For Kinesis, "the next batching window begins as soon
+   * as the previous function invocation completes" (AWS docs, event source mapping batching
+   * behavior); the first one begins when the shard is first read.
+   */
+  private windowStartedAt = Date.now();
   private queue: PendingBatch<StreamRecord>[] = [];
   private nextPollAt = 0;
   private idleDelay = 0;
@@ -236,14 +241,13 @@ export class ShardPoller {
       return false;
     }
     const now = Date.now();
-    const windowEnds = this.bufferStartedAt + maxBatchingWindowMs;
+    const windowEnds = this.windowStartedAt + maxBatchingWindowMs;
     if (
       this.buffer.length >= batchSize ||
       (this.buffer.length > 0 && (now >= windowEnds || this.shardEnded))
     ) {
       const records = this.buffer.splice(0, nextBatchLength(this.buffer, batchSize));
       this.queue.push({ records, retries: 0, invocations: 0 });
-      this.bufferStartedAt = Date.now();
       return false;
     }
     if (this.shardEnded) {
@@ -295,7 +299,6 @@ export class ShardPoller {
     );
     const last = records.at(-1);
     if (last) {
-      if (this.buffer.length === 0) this.bufferStartedAt = startedAt;
       this.buffer.push(...records);
       this.lastRead = last.sequenceNumber;
       this.caughtUpAt = undefined;
@@ -370,6 +373,7 @@ export class ShardPoller {
       return;
     }
     const outcome = await this.context.invoke(toKinesisEvent(batch.records));
+    this.windowStartedAt = Date.now();
     counters.invocations += 1;
     counters.recordsInvoked += batch.records.length;
     const verdict = this.verdict(outcome, batch.records);

@@ -329,29 +329,33 @@ describe("local Kinesis event source mapping", () => {
     expect(invocations().map((inv) => inv.records.length)).toEqual([10, 10, 5]);
   });
 
-  it("waits up to the batching window to fill a batch, and not for a full batch", async () => {
+  it("gathers records for the batching window after the previous invocation, but not once the batch is full", async () => {
     const streamName = uniqueStreamName("window");
     await createStream(kinesis, streamName, 1);
     const { runtime, invocations } = await start(
       recorderFunction("Window", { batchSize: 100, maxBatchingWindowSeconds: 1 }),
       streamName,
     );
-    const firstPut = Date.now();
+    // For Kinesis, the next batching window begins when the previous invocation completes.
+    await put(kinesis, streamName, texts(1));
+    await waitFor(() => invocations()[0]?.outcome, "the first invocation");
     await put(kinesis, streamName, texts(3));
     await new Promise((r) => setTimeout(r, 200));
     await put(kinesis, streamName, texts(3));
-    await waitFor(() => invocations().length > 0, "the first invocation");
-    expect(invocations()[0]?.records.length).toBe(6);
-    expect((invocations()[0]?.at ?? 0) - firstPut).toBeGreaterThanOrEqual(900);
+    await waitFor(() => invocations()[1]?.outcome, "the second invocation");
+    const [first, gathered] = invocations();
+    expect(gathered?.records.length).toBe(6);
+    expect((gathered?.at ?? 0) - (first?.endedAt ?? Number.POSITIVE_INFINITY)).toBeGreaterThanOrEqual(950);
 
     await put(kinesis, streamName, texts(150));
-    await waitFor(() => invocations().length === 3, "two more invocations");
-    const [, full, rest] = invocations();
+    await waitFor(() => invocations()[3]?.outcome, "two more invocations");
+    const [, , full, rest] = invocations();
     expect([full?.records.length, rest?.records.length]).toEqual([100, 50]);
-    // The full batch went at once; the remainder waited for the window.
-    expect((rest?.at ?? 0) - (full?.at ?? 0)).toBeGreaterThanOrEqual(900);
+    // The full batch did not wait; the remainder waited a whole window after it.
+    expect((full?.at ?? 0) - (gathered?.endedAt ?? 0)).toBeLessThan(950);
+    expect((rest?.at ?? 0) - (full?.endedAt ?? Number.POSITIVE_INFINITY)).toBeGreaterThanOrEqual(950);
     await runtime.waitUntilIdle();
-    expect(invocations()).toHaveLength(3);
+    expect(invocations()).toHaveLength(4);
   });
 
   it("fails an invocation that runs past the timeout and starts a fresh execution environment", async () => {

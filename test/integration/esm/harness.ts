@@ -150,13 +150,15 @@ export interface RecordedInvocation {
   readonly texts: readonly string[];
   readonly outcome?: "threw" | "returned";
   readonly response?: unknown;
+  /** When the handler finished (epoch ms), if it did. */
+  readonly endedAt?: number;
 }
 
 /** The recorder fixture's invocations, in the order they started. */
 export function readRecorder(file: string): RecordedInvocation[] {
   if (!existsSync(file)) return [];
   const invocations: RecordedInvocation[] = [];
-  const results = new Map<string, { outcome: "threw" | "returned"; response?: unknown }>();
+  const results = new Map<string, { outcome: "threw" | "returned"; response?: unknown; endedAt: number }>();
   for (const line of readFileSync(file, "utf8").split("\n")) {
     if (!line.trim()) continue;
     // A runtime killed with SIGKILL may leave a last line cut short; it is not an invocation.
@@ -170,6 +172,7 @@ export function readRecorder(file: string): RecordedInvocation[] {
       results.set(String(entry.requestId), {
         outcome: entry.outcome as "threw" | "returned",
         response: entry.response,
+        endedAt: Number(entry.at),
       });
     } else if (entry.type === "invoke") {
       const records = entry.records as SeenRecord[];
