@@ -116,11 +116,11 @@ export class StreamConsumerFunction extends Construct {
     fn.addEventSource(this.eventSource);
 
     // The wildcards come from CDK's KMS grants for CMK-encrypted tables and queues and stay scoped to
-    // the key's ARN; acknowledged finding by finding so that any other wildcard still fails synth.
+    // the keys' ARNs; acknowledged finding by finding so that any other wildcard still fails synth.
     const kmsWildcardReason =
       "CDK's grant for writing CMK-encrypted DynamoDB items and SQS messages (grantReadWriteData, " +
-      "grantWriteData, grantSendMessages); the statement is limited to the Vigil data key's ARN and the " +
-      "wildcard only covers variants of the same operation";
+      "grantWriteData, grantSendMessages to the failure queue); the statement is limited to the ARNs of " +
+      "the keys of those tables and that queue, and the wildcard only covers variants of the same operation";
     Validations.of(this.lambda.role).acknowledge(
       {
         id: "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",

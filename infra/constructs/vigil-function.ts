@@ -144,8 +144,9 @@ export class VigilFunction extends Construct {
       id: "AwsSolutions-L1",
       reason:
         "The runtime deliberately follows LAMBDA_NODE_TARGET in shared/bundling.ts so the deployed runtime, " +
-        "the esbuild target and the local runtime agree; nodejs22.x is a supported LTS runtime. Moving to a " +
-        "newer runtime is a one-constant change made on purpose, not whenever aws-cdk-lib learns a new one.",
+        `the esbuild target and the local runtime agree; ${VIGIL_RUNTIME.name} is a supported LTS runtime. ` +
+        "Moving to a newer runtime is a one-constant change made on purpose, not whenever aws-cdk-lib " +
+        "learns a new one.",
     });
   }
 }
