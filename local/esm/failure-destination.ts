@@ -3,13 +3,7 @@ import { mkdir, open } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { KinesisStreamRecord } from "aws-lambda";
 import type { StreamRecord } from "#local/esm/kinesis-event";
-import type { DiscardCondition } from "#local/esm/retry-plan";
-
-/** The last function error of a discarded batch, as the destination records it. */
-export interface FunctionErrorSummary {
-  readonly errorType: string;
-  readonly errorMessage: string;
-}
+import type { BatchFailure, DiscardCondition } from "#local/esm/retry-plan";
 
 /**
  * One line of the local on-failure destination: AWS's invocation record for a Kinesis event source
@@ -42,8 +36,8 @@ export interface FailureRecord {
   };
   /** Local extension: the discarded records in event form (base64 data, partition key, sequence number). */
   readonly payload: { readonly Records: readonly KinesisStreamRecord[] };
-  /** Local extension: the last function error, when the records were ever invoked and failed. */
-  readonly lastError?: FunctionErrorSummary;
+  /** Local extension: why the records' last invocation failed, when they were invoked. */
+  readonly lastError?: { readonly errorType: string; readonly errorMessage: string };
 }
 
 /** What the mapping knows about a batch it discards. */
@@ -53,9 +47,7 @@ export interface DiscardedBatch {
   readonly functionArn: string;
   readonly streamArn: string;
   readonly invocations: number;
-  readonly lastError?: FunctionErrorSummary;
-  /** Whether the last invocation ended in a function error (thrown, timed out, bad response). */
-  readonly lastInvocationFailed: boolean;
+  readonly lastFailure?: BatchFailure;
 }
 
 /** Builds the destination record of a discarded batch (which is never empty). */
@@ -73,7 +65,7 @@ export function toFailureRecord(batch: DiscardedBatch, now: Date): FailureRecord
     responseContext: {
       statusCode: 200,
       executedVersion: "$LATEST",
-      ...(batch.lastInvocationFailed ? { functionError: "Unhandled" as const } : {}),
+      ...(batch.lastFailure?.functionError ? { functionError: "Unhandled" as const } : {}),
     },
     version: "1.0",
     timestamp: now.toISOString(),
@@ -87,7 +79,11 @@ export function toFailureRecord(batch: DiscardedBatch, now: Date): FailureRecord
       streamArn: batch.streamArn,
     },
     payload: { Records: batch.records.map((r) => r.event) },
-    ...(batch.lastError ? { lastError: batch.lastError } : {}),
+    ...(batch.lastFailure
+      ? {
+          lastError: { errorType: batch.lastFailure.errorType, errorMessage: batch.lastFailure.errorMessage },
+        }
+      : {}),
   };
 }
 

@@ -27,6 +27,14 @@ export interface RetryPolicy {
   readonly maxRecordAgeSeconds: number;
 }
 
+/** Why a batch's last invocation did not succeed, for logs and the on-failure destination. */
+export interface BatchFailure {
+  readonly errorType: string;
+  readonly errorMessage: string;
+  /** The invocation failed (error, timeout, invalid response) rather than reporting failed items. */
+  readonly functionError: boolean;
+}
+
 /** A batch waiting to be invoked: fresh from the shard, a retry, or one half of a bisected batch. */
 export interface PendingBatch<R> {
   readonly records: readonly R[];
@@ -34,6 +42,8 @@ export interface PendingBatch<R> {
   readonly retries: number;
   /** Invocations these records have been part of (AWS's `approximateInvokeCount`). */
   readonly invocations: number;
+  /** Set once an invocation of these records failed. */
+  readonly lastFailure?: BatchFailure;
 }
 
 /** Why records went to the on-failure destination (AWS's `requestContext.condition`). */

@@ -13,7 +13,7 @@ import {
 } from "@aws-sdk/client-kinesis";
 import { type BatchResponseVerdict, interpretBatchResponse } from "#local/esm/batch-response";
 import type { CheckpointStore } from "#local/esm/checkpoint-store";
-import type { FileFailureDestination, FunctionErrorSummary } from "#local/esm/failure-destination";
+import type { FileFailureDestination } from "#local/esm/failure-destination";
 import { toFailureRecord } from "#local/esm/failure-destination";
 import type { InvokeOutcome } from "#local/esm/function-host";
 import {
@@ -24,6 +24,7 @@ import {
   toStreamRecord,
 } from "#local/esm/kinesis-event";
 import {
+  type BatchFailure,
   type DiscardCondition,
   expiredPrefixLength,
   type PendingBatch,
@@ -164,11 +165,11 @@ export class ShardPoller {
   private nextPollAt = 0;
   private idleDelay = 0;
   private errorDelay = 0;
+  private throttleDelay = 0;
   private caughtUpAt?: number;
   private finished = false;
   private stopping = false;
   private lastError?: string;
-  private lastFunctionError?: FunctionErrorSummary;
   private readonly sleeper = new Sleeper();
 
   constructor(
@@ -242,12 +243,11 @@ export class ShardPoller {
     }
     const now = Date.now();
     const windowEnds = this.windowStartedAt + maxBatchingWindowMs;
-    if (
-      this.buffer.length >= batchSize ||
-      (this.buffer.length > 0 && (now >= windowEnds || this.shardEnded))
-    ) {
-      const records = this.buffer.splice(0, nextBatchLength(this.buffer, batchSize));
-      this.queue.push({ records, retries: 0, invocations: 0 });
+    const length = nextBatchLength(this.buffer, batchSize);
+    // Invoke when the batch size or the 6 MB payload is reached, the window is over, or the shard ended.
+    const full = this.buffer.length >= batchSize || length < this.buffer.length;
+    if (this.buffer.length > 0 && (full || now >= windowEnds || this.shardEnded)) {
+      this.queue.push({ records: this.buffer.splice(0, length), retries: 0, invocations: 0 });
       return false;
     }
     if (this.shardEnded) {
@@ -288,12 +288,13 @@ export class ShardPoller {
         error instanceof LimitExceededException ||
         error instanceof KMSThrottlingException
       ) {
-        this.errorDelay = backoff(this.errorDelay, timing.errorBackoffMinMs, timing.errorBackoffMaxMs);
-        this.nextPollAt = Date.now() + this.errorDelay;
+        this.throttleDelay = backoff(this.throttleDelay, timing.errorBackoffMinMs, timing.errorBackoffMaxMs);
+        this.nextPollAt = Date.now() + this.throttleDelay;
         return;
       }
       throw error;
     }
+    this.throttleDelay = 0;
     const records = (response.Records ?? []).map((record) =>
       toStreamRecord(record, { ...this.context.event, shardId: this.shardId }),
     );
@@ -366,7 +367,7 @@ export class ShardPoller {
     );
     if (expired > 0) {
       const records = batch.records.slice(0, expired);
-      await this.discard(records, "RecordAgeExceeded", batch.invocations, batch.invocations > 0);
+      await this.discard(records, "RecordAgeExceeded", batch.invocations, batch.lastFailure);
       const rest = batch.records.slice(expired);
       this.queue.splice(0, 1, ...(rest.length > 0 ? [{ ...batch, records: rest }] : []));
       await this.commit(records);
@@ -377,17 +378,17 @@ export class ShardPoller {
     counters.invocations += 1;
     counters.recordsInvoked += batch.records.length;
     const verdict = this.verdict(outcome, batch.records);
-    const invoked = { ...batch, invocations: batch.invocations + 1 };
+    const failure = describeFailure(outcome, verdict, batch.records);
+    const invoked = {
+      ...batch,
+      invocations: batch.invocations + 1,
+      ...(failure ? { lastFailure: failure } : {}),
+    };
     const plan = planAfterInvocation(invoked, verdict, policy);
     const remaining = plan.next.reduce((sum, next) => sum + next.records.length, 0);
     const done = batch.records.slice(0, batch.records.length - remaining);
     if (plan.discard) {
-      await this.discard(
-        plan.discard.records,
-        plan.discard.condition,
-        invoked.invocations,
-        verdict.kind !== "success",
-      );
+      await this.discard(plan.discard.records, plan.discard.condition, invoked.invocations, failure);
     }
     counters.recordsSucceeded += done.length - (plan.discard?.records.length ?? 0);
     this.queue.splice(0, 1, ...plan.next);
@@ -411,7 +412,6 @@ export class ShardPoller {
       }
     } else {
       counters.successfulInvocations += 1;
-      this.lastFunctionError = undefined;
     }
   }
 
@@ -420,10 +420,6 @@ export class ShardPoller {
     if (!outcome.ok) {
       counters.functionErrors += 1;
       if (outcome.timedOut) counters.timeouts += 1;
-      this.lastFunctionError = {
-        errorType: outcome.error.errorType,
-        errorMessage: outcome.error.errorMessage,
-      };
       return { kind: "failure", reason: `${outcome.error.errorType}: ${outcome.error.errorMessage}` };
     }
     const verdict = interpretBatchResponse(
@@ -431,16 +427,8 @@ export class ShardPoller {
       records.map((r) => r.sequenceNumber),
       this.context.reportBatchItemFailures,
     );
-    if (verdict.kind === "failure") {
-      counters.functionErrors += 1;
-      this.lastFunctionError = { errorType: "InvalidBatchItemFailures", errorMessage: verdict.reason };
-    } else if (verdict.kind === "partial") {
-      counters.partialFailures += 1;
-      this.lastFunctionError = {
-        errorType: "PartialBatchFailure",
-        errorMessage: `batchItemFailures reported ${records[verdict.firstFailedIndex]?.sequenceNumber} as the first failed record`,
-      };
-    }
+    if (verdict.kind === "failure") counters.functionErrors += 1;
+    else if (verdict.kind === "partial") counters.partialFailures += 1;
     return verdict;
   }
 
@@ -448,20 +436,12 @@ export class ShardPoller {
     records: readonly StreamRecord[],
     condition: DiscardCondition,
     invocations: number,
-    lastInvocationFailed: boolean,
+    lastFailure: BatchFailure | undefined,
   ): Promise<void> {
     const { counters, destination, functionArn, streamArn } = this.context;
     await destination.send(
       toFailureRecord(
-        {
-          records,
-          condition,
-          functionArn,
-          streamArn,
-          invocations,
-          lastInvocationFailed,
-          ...(this.lastFunctionError ? { lastError: this.lastFunctionError } : {}),
-        },
+        { records, condition, functionArn, streamArn, invocations, ...(lastFailure ? { lastFailure } : {}) },
         new Date(),
       ),
     );
@@ -501,6 +481,33 @@ export class ShardPoller {
     this.caughtUpAt = undefined;
     this.nextPollAt = 0;
   }
+}
+
+/** Why an invocation did not succeed, or undefined when it did. */
+function describeFailure(
+  outcome: InvokeOutcome,
+  verdict: BatchResponseVerdict,
+  records: readonly StreamRecord[],
+): BatchFailure | undefined {
+  if (!outcome.ok) {
+    return {
+      errorType: outcome.error.errorType,
+      errorMessage: outcome.error.errorMessage,
+      functionError: true,
+    };
+  }
+  if (verdict.kind === "failure") {
+    return { errorType: "InvalidBatchItemFailures", errorMessage: verdict.reason, functionError: true };
+  }
+  if (verdict.kind === "partial") {
+    const first = records[verdict.firstFailedIndex]?.sequenceNumber;
+    return {
+      errorType: "PartialBatchFailure",
+      errorMessage: `batchItemFailures reported ${first} as the lowest failed record`,
+      functionError: false,
+    };
+  }
+  return undefined;
 }
 
 function backoff(current: number, min: number, max: number): number {

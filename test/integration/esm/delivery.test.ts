@@ -170,6 +170,38 @@ describe("local Kinesis event source mapping", () => {
     expect(runtime.stats().functions[0]?.shards[0]?.checkpoint).toBe(seqs[9]);
   });
 
+  it("counts partial failures as retries: an item that keeps failing goes to the destination with the records after it", async () => {
+    const streamName = uniqueStreamName("partial-exhausted");
+    await createStream(kinesis, streamName, 1);
+    const records = await put(
+      kinesis,
+      streamName,
+      texts(4, (i) => (i === 2 ? { i, failItem: true } : { i })),
+    );
+    const { runtime, invocations, failures } = await start(
+      recorderFunction("PartialExhausted", { batchSize: 4, maxRetryAttempts: 1, bisectBatchOnError: true }),
+      streamName,
+    );
+    await runtime.waitUntilIdle();
+
+    const seqs = records.map((r) => r.sequenceNumber);
+    expect(invocations().map((inv) => inv.sequenceNumbers)).toEqual([seqs, seqs.slice(2)]);
+    const [failure, ...more] = failures();
+    expect(more).toEqual([]);
+    expect(failure?.requestContext).toMatchObject({
+      condition: "RetryAttemptsExhausted",
+      approximateInvokeCount: 2,
+    });
+    // The function answered; it did not fail: AWS reports no functionError then.
+    expect(failure?.responseContext).toEqual({ statusCode: 200, executedVersion: "$LATEST" });
+    expect(failure && failedTexts(failure)).toEqual(records.slice(2).map((r) => r.text));
+    expect(runtime.stats().functions[0]).toMatchObject({
+      partialFailures: 2,
+      recordsSucceeded: 2,
+      recordsToDestination: 2,
+    });
+  });
+
   it.each([
     ["an empty itemIdentifier", { identifier: "" }],
     ["a null itemIdentifier", { identifier: null }],
