@@ -5,8 +5,12 @@
  */
 export const LAMBDA_NODE_TARGET = "node22";
 
-/** Modules the Lambda Node.js runtime provides, left out of the bundle as CDK does by default. */
-export const EXTERNAL_MODULES = ["@aws-sdk/*"] as const;
+/**
+ * Modules left out of the bundle: none. CDK's default leaves `@aws-sdk/*` to the runtime's copy,
+ * but then the `@smithy/*` packages we bundle meet whatever SDK version Lambda ships that day.
+ * Bundling the SDK pins the exact versions of the lockfile, which the tests ran against.
+ */
+export const EXTERNAL_MODULES: readonly string[] = [];
 
 /**
  * ESM bundles that contain CommonJS dependencies need a `require`; CDK users add the same banner
