@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { riskEventSchema } from "#shared/domain/event/schema";
 
 /** Where the committed export lives, relative to the repository root. */

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** Limits a record must stay within before any field is read; all are configurable per decoder. */
 export interface DecodeLimits {

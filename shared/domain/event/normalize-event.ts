@@ -96,13 +96,14 @@ function normalizeGeo(geo: EventGeo): Cleaned<EventGeo> {
 function normalizeAttributes(attributes: EventAttributes): Cleaned<EventAttributes> {
   const entries: [string, string | number | boolean][] = [];
   for (const [key, value] of Object.entries(attributes)) {
-    const where = formatPath(["attributes", key]);
     if (typeof value === "string") {
       const problem = stringProblem(value);
-      if (problem !== undefined) return reject("INVALID_STRING", `${where}: ${problem}`);
+      if (problem !== undefined)
+        return reject("INVALID_STRING", `${formatPath(["attributes", key])}: ${problem}`);
       entries.push([key, value]);
     } else if (typeof value === "number") {
-      if (!Number.isFinite(value)) return reject("UNSAFE_NUMBER", `${where}: not a finite number`);
+      if (!Number.isFinite(value))
+        return reject("UNSAFE_NUMBER", `${formatPath(["attributes", key])}: not a finite number`);
       // -0 does not survive JSON; keep the value every reader will see.
       entries.push([key, value === 0 ? 0 : value]);
     } else {

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * The event contract: one JSON object per Kinesis record (partition key = userId).
