@@ -69,6 +69,13 @@ export const TABLES = {
     ttlAttribute: TTL_ATTRIBUTE,
     envVar: "VIGIL_DECISIONS_TABLE",
   },
+  quarantine: {
+    id: "Quarantine",
+    purpose: "Records that could not be decided: the raw record, where it came from, and why (one item per record).",
+    partitionKey: { name: "id", type: "S" },
+    ttlAttribute: TTL_ATTRIBUTE,
+    envVar: "VIGIL_QUARANTINE_TABLE",
+  },
 } as const satisfies Record<string, TableDefinition>;
 
 export type StreamKey = keyof typeof STREAMS;
@@ -107,7 +114,7 @@ export const FUNCTIONS = {
     handler: "handler",
     memoryMiB: 1024,
     timeoutSeconds: 60,
-    tables: { decisions: "readWrite", state: "readWrite", config: "read" },
+    tables: { decisions: "readWrite", state: "readWrite", config: "read", quarantine: "readWrite" },
     eventSource: {
       stream: "events",
       batchSize: 100,
@@ -127,6 +134,12 @@ export type FunctionKey = keyof typeof FUNCTIONS;
 export const ENV = {
   /** Days a decision item is kept before DynamoDB TTL may delete it. */
   decisionRetentionDays: "VIGIL_DECISION_RETENTION_DAYS",
+  /** Days a quarantined record is kept for inspection and replay. */
+  quarantineRetentionDays: "VIGIL_QUARANTINE_RETENTION_DAYS",
+  /** Allowed clock skew of an event's `occurredAt` ahead of its arrival, in seconds. */
+  maxFutureSkewSeconds: "VIGIL_MAX_FUTURE_SKEW_SECONDS",
+  /** Allowed lateness of an event's `occurredAt` behind its arrival, in seconds. */
+  maxLatenessSeconds: "VIGIL_MAX_LATENESS_SECONDS",
   logLevel: "POWERTOOLS_LOG_LEVEL",
   serviceName: "POWERTOOLS_SERVICE_NAME",
   metricsNamespace: "POWERTOOLS_METRICS_NAMESPACE",

@@ -1,21 +1,35 @@
 import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics } from "@aws-lambda-powertools/metrics";
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from "aws-lambda";
 import { loadScoreConfig } from "#functions/score/config";
+import { publishScoreMetrics } from "#functions/score/metrics";
 import { scoreRecords } from "#functions/score/score-records";
 import { createDynamoDbClient } from "#shared/adapters/aws-clients";
 import { DynamoDbDecisionStore } from "#shared/adapters/dynamodb-decision-store";
+import { DynamoDbQuarantineStore } from "#shared/adapters/dynamodb-quarantine-store";
+import { METRICS_NAMESPACE } from "#shared/resources";
 
 // Composition root: configuration and clients are built once per container (cold start).
 const config = loadScoreConfig(process.env);
 const logger = new Logger({ serviceName: "vigil-score" });
-const store = new DynamoDbDecisionStore(
-  createDynamoDbClient(),
-  config.decisionsTable,
-  config.decisionRetentionSeconds,
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: "vigil-score" });
+const dynamodb = createDynamoDbClient();
+const decisions = new DynamoDbDecisionStore(dynamodb, config.decisionsTable, config.decisionRetentionSeconds);
+const quarantine = new DynamoDbQuarantineStore(
+  dynamodb,
+  config.quarantineTable,
+  config.quarantineRetentionSeconds,
 );
 
-/** Kinesis-triggered entry point: decides each record, reports undecodable ones for retry. */
+/** Kinesis-triggered entry point: decides or quarantines each record, reports I/O failures for retry. */
 export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> {
-  const result = await scoreRecords(event.Records, { store, now: () => new Date(), logger });
+  const result = await scoreRecords(event.Records, {
+    decisions,
+    quarantine,
+    limits: config.limits,
+    now: () => new Date(),
+    logger,
+  });
+  publishScoreMetrics(metrics, result.counts);
   return result.response;
 }

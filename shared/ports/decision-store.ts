@@ -17,4 +17,11 @@ export type StoreOutcome = "stored" | "duplicate";
 export interface DecisionStore {
   putIfAbsent(decision: DecisionRecord): Promise<StoreOutcome>;
   get(eventId: string): Promise<DecisionRecord | undefined>;
+  /** The stored decisions among these eventIds (any number; missing ones are absent). */
+  getMany(eventIds: readonly string[]): Promise<ReadonlyMap<string, DecisionRecord>>;
+  /**
+   * Notes that the record at `source` re-sent `eventId`. Idempotent per record, so a redelivered
+   * duplicate is recognised and counted once: `stored` the first time, `duplicate` after.
+   */
+  recordDuplicate(eventId: string, source: DecisionRecord["source"], at: string): Promise<StoreOutcome>;
 }

@@ -1,0 +1,28 @@
+import { type Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import type { ScoreBatchCounts } from "#functions/score/score-records";
+
+/** Metric names the score function emits (CloudWatch EMF), shared with alarms and tests. */
+export const SCORE_METRICS = {
+  received: "EventsReceived",
+  decided: "EventsDecided",
+  quarantined: "EventsQuarantined",
+  duplicates: "DuplicateEvents",
+  redelivered: "RedeliveredRecords",
+  failed: "RecordsFailed",
+} as const;
+
+/**
+ * Emits one batch's counts as EMF: totals without dimensions, and quarantined records also by
+ * reason (one single-metric document per reason, so the reason is a dimension).
+ */
+export function publishScoreMetrics(metrics: Metrics, counts: ScoreBatchCounts): void {
+  for (const key of ["received", "decided", "quarantined", "duplicates", "redelivered", "failed"] as const) {
+    metrics.addMetric(SCORE_METRICS[key], MetricUnit.Count, counts[key]);
+  }
+  metrics.publishStoredMetrics();
+  for (const [reason, count] of Object.entries(counts.quarantinedByReason)) {
+    const single = metrics.singleMetric();
+    single.addDimension("reason", reason);
+    single.addMetric(SCORE_METRICS.quarantined, MetricUnit.Count, count);
+  }
+}
