@@ -23,7 +23,7 @@ export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..
 
 /**
  * The directory holding the `@aws-sdk/*` packages. Lambda's Node.js runtime provides the SDK, so
- * the bundle leaves it external (as CDK does); locally the bundle resolves it from this project.
+ * a bundle that leaves it external (CDK's default) resolves it there; locally, from this project.
  */
 function awsSdkDirectory(): string {
   return dirname(dirname(require.resolve("@aws-sdk/client-kinesis/package.json")));
@@ -91,14 +91,16 @@ export async function bundleFunction(options: {
     const message = `Bundling ${what}: the bundle does not export "${definition.handler}" (it exports: ${output.exports.join(", ") || "nothing"})`;
     throw new BundleError(message, [message]);
   }
-  await linkAwsSdk(options.buildDir);
+  if (BUNDLING.externalModules.some((pattern) => pattern.startsWith("@aws-sdk"))) {
+    await linkAwsSdk(options.buildDir);
+  }
   return { functionId: definition.id, outFile, warnings: format(result.warnings, "warning") };
 }
 
 /**
  * Makes `@aws-sdk/*` resolvable from every bundle under `buildDir`, and nothing else: Node looks
  * for `node_modules` in the bundle's parent directories, and the Lambda runtime provides only the
- * SDK, so only the SDK is linked.
+ * SDK, so only the SDK is linked. Any other external module fails to load, as it would on Lambda.
  */
 async function linkAwsSdk(buildDir: string): Promise<void> {
   const link = join(buildDir, "node_modules", "@aws-sdk");

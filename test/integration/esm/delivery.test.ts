@@ -137,7 +137,7 @@ describe("local Kinesis event source mapping", () => {
     expect(Math.abs(arrival * 1000 - Date.now())).toBeLessThan(120_000);
     expect(seen[0]?.functionName).toBe("Order");
 
-    // The bundle reached the AWS SDK that the Lambda runtime provides: one item per record.
+    // The AWS SDK works from the bundle inside the worker: one item per record.
     const items = await createDynamoDbClient(emulators.awsEnv).send(
       new ScanCommand({ TableName: RECORDER_TABLE, Select: "COUNT" }),
     );
