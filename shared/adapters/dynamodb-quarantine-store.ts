@@ -11,6 +11,14 @@ import type { QuarantineEntry, QuarantineStore } from "#shared/ports/quarantine-
 import { TABLES, TTL_ATTRIBUTE } from "#shared/resources";
 
 const KEY = TABLES.quarantine.partitionKey.name;
+/**
+ * A DynamoDB item holds at most 400 KB, a Kinesis record up to 1 MiB. Records whose base64 text
+ * is longer than this are stored as binary chunk items next to the entry (`<id>#chunk#<n>`), so
+ * even the largest record is kept whole for inspection and replay.
+ */
+const INLINE_DATA_MAX = 300_000;
+const CHUNK_BYTES = 300_000;
+const chunkKey = (id: string, n: number) => `${id}#chunk#${n}`;
 
 /**
  * Quarantine in its DynamoDB table. Listing scans: the table only holds bad records, which TTL
@@ -29,11 +37,29 @@ export class DynamoDbQuarantineStore implements QuarantineStore {
 
   async putIfAbsent(entry: QuarantineEntry): Promise<"stored" | "exists"> {
     const expiresAt = Math.floor(Date.parse(entry.receivedAt) / 1000) + this.retentionSeconds;
+    let item: Record<string, unknown> = { ...entry, [TTL_ATTRIBUTE]: expiresAt };
+    if (entry.data.length > INLINE_DATA_MAX) {
+      const bytes = Buffer.from(entry.data, "base64");
+      const chunks: Buffer[] = [];
+      for (let at = 0; at < bytes.length; at += CHUNK_BYTES)
+        chunks.push(bytes.subarray(at, at + CHUNK_BYTES));
+      // Chunks first (idempotent puts of the same bytes), so an entry never points at missing data.
+      for (const [n, chunk] of chunks.entries()) {
+        await this.doc.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { [KEY]: chunkKey(entry.id, n), chunk, [TTL_ATTRIBUTE]: expiresAt },
+          }),
+        );
+      }
+      const { data: _inline, ...rest } = entry;
+      item = { ...rest, dataChunks: chunks.length, [TTL_ATTRIBUTE]: expiresAt };
+    }
     try {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...entry, [TTL_ATTRIBUTE]: expiresAt },
+          Item: item,
           ConditionExpression: "attribute_not_exists(#k)",
           ExpressionAttributeNames: { "#k": KEY },
         }),
@@ -47,7 +73,27 @@ export class DynamoDbQuarantineStore implements QuarantineStore {
 
   async get(id: string): Promise<QuarantineEntry | undefined> {
     const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { [KEY]: id } }));
-    return Item ? strip(Item) : undefined;
+    return Item ? this.assemble(Item) : undefined;
+  }
+
+  /** The entry of a stored item, with the record's bytes read back from its chunks if it has any. */
+  private async assemble(item: Record<string, unknown>): Promise<QuarantineEntry> {
+    const { [TTL_ATTRIBUTE]: _ttl, dataChunks, ...entry } = item;
+    if (typeof dataChunks !== "number") return entry as unknown as QuarantineEntry;
+    const parts: Uint8Array[] = [];
+    for (let n = 0; n < dataChunks; n++) {
+      const { Item: part } = await this.doc.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: { [KEY]: chunkKey(String(entry[KEY]), n) },
+          ConsistentRead: true,
+        }),
+      );
+      if (!(part?.chunk instanceof Uint8Array))
+        throw new Error(`quarantine entry ${String(entry[KEY])} is missing chunk ${n}`);
+      parts.push(part.chunk);
+    }
+    return { ...entry, data: Buffer.concat(parts).toString("base64") } as unknown as QuarantineEntry;
   }
 
   async list(filter: { reason?: QuarantineReason; limit?: number } = {}): Promise<QuarantineEntry[]> {
@@ -58,16 +104,13 @@ export class DynamoDbQuarantineStore implements QuarantineStore {
         new ScanCommand({
           TableName: this.tableName,
           ExclusiveStartKey,
-          ...(filter.reason
-            ? {
-                FilterExpression: "#r = :r",
-                ExpressionAttributeNames: { "#r": "reason" },
-                ExpressionAttributeValues: { ":r": filter.reason },
-              }
-            : {}),
+          // Chunk items have no reason, so this filter also leaves them out.
+          FilterExpression: filter.reason ? "#r = :r" : "attribute_exists(#r)",
+          ExpressionAttributeNames: { "#r": "reason" },
+          ...(filter.reason ? { ExpressionAttributeValues: { ":r": filter.reason } } : {}),
         }),
       );
-      for (const item of page.Items ?? []) entries.push(strip(item));
+      for (const item of page.Items ?? []) entries.push(await this.assemble(item));
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
     entries.sort((a, b) => b.receivedAt.localeCompare(a.receivedAt) || a.id.localeCompare(b.id));
@@ -86,9 +129,4 @@ export class DynamoDbQuarantineStore implements QuarantineStore {
       }),
     );
   }
-}
-
-function strip(item: Record<string, unknown>): QuarantineEntry {
-  const { [TTL_ATTRIBUTE]: _ttl, ...entry } = item;
-  return entry as unknown as QuarantineEntry;
 }

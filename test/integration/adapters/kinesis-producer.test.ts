@@ -34,11 +34,16 @@ describe("putRecords against Kinesis Mock", () => {
     const { Shards = [] } = await kinesis.send(new ListShardsCommand({ StreamName: stream }));
     for (const shard of Shards) {
       let { ShardIterator } = await kinesis.send(
-        new GetShardIteratorCommand({ StreamName: stream, ShardId: shard.ShardId, ShardIteratorType: "TRIM_HORIZON" }),
+        new GetShardIteratorCommand({
+          StreamName: stream,
+          ShardId: shard.ShardId,
+          ShardIteratorType: "TRIM_HORIZON",
+        }),
       );
       while (ShardIterator) {
         const page = await kinesis.send(new GetRecordsCommand({ ShardIterator, Limit: 1000 }));
-        for (const r of page.Records ?? []) seen.push((JSON.parse(new TextDecoder().decode(r.Data)) as { n: number }).n);
+        for (const r of page.Records ?? [])
+          seen.push((JSON.parse(new TextDecoder().decode(r.Data)) as { n: number }).n);
         ShardIterator = page.Records?.length ? page.NextShardIterator : undefined;
       }
     }

@@ -9,7 +9,10 @@ import {
   putRecords,
 } from "#shared/adapters/kinesis-producer";
 
-const record = (i: number, size = 10) => ({ data: new Uint8Array(size).fill(i % 256), partitionKey: `user-${i}` });
+const record = (i: number, size = 10) => ({
+  data: new Uint8Array(size).fill(i % 256),
+  partitionKey: `user-${i}`,
+});
 
 describe("chunkForPutRecords", () => {
   it("keeps at most 500 entries per request", () => {
