@@ -1,6 +1,8 @@
 import { Command, CommanderError } from "commander";
 import { registerDemoCommand } from "#cli/commands/demo";
+import { registerEventCommands } from "#cli/commands/events";
 import { registerLocalCommands } from "#cli/commands/local";
+import { registerQuarantineCommands } from "#cli/commands/quarantine";
 import { CliError } from "#cli/output";
 
 const program = new Command()
@@ -11,6 +13,8 @@ const program = new Command()
 
 registerLocalCommands(program);
 registerDemoCommand(program);
+registerEventCommands(program);
+registerQuarantineCommands(program);
 
 try {
   await program.parseAsync(process.argv);
