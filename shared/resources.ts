@@ -71,7 +71,8 @@ export const TABLES = {
   },
   quarantine: {
     id: "Quarantine",
-    purpose: "Records that could not be decided: the raw record, where it came from, and why (one item per record).",
+    purpose:
+      "Records that could not be decided: the raw record, where it came from, and why (one item per record).",
     partitionKey: { name: "id", type: "S" },
     ttlAttribute: TTL_ATTRIBUTE,
     envVar: "VIGIL_QUARANTINE_TABLE",
