@@ -1,0 +1,222 @@
+import type { CleanEvent } from "#shared/domain/event/index";
+import type { CompiledFeatureSet, EntityGroup } from "#shared/domain/features/definition";
+import { entityPk, eventKeyValues } from "#shared/domain/features/entity-key";
+import { applyEvent, type EntityState, type FeatureReading } from "#shared/domain/features/entity-state";
+import type { FeatureVector } from "#shared/domain/features/feature-vector";
+import { compareSequenceNumbers, isSequenceNumber } from "#shared/domain/features/sequence-number";
+
+/**
+ * Planning and folding of one batch of stream records into entity states: which records
+ * contribute, which entities each touches, the exactly-once filter (per-shard high-water marks)
+ * and the values each event reads. Pure; the state store does the I/O around it.
+ */
+
+/** A clean event with the stream position it was read from. */
+export interface FeatureRecord {
+  readonly event: CleanEvent;
+  readonly shardId: string;
+  /** Kinesis sequence number (decimal text). */
+  readonly sequenceNumber: string;
+}
+
+/** Where a stored decision's event was read from (the decision item's `source`). */
+export interface RecordSource {
+  readonly shardId: string;
+  readonly sequenceNumber: string;
+}
+
+/**
+ * What a record is for this batch:
+ * - `new`: its event has no decision yet; it is read and its contribution applied.
+ * - `decided`: a decision stored from this very record exists (an earlier attempt decided it
+ *   and may or may not have committed its state); its contribution is applied if still missing.
+ * - `copy`: its event was decided from another record (a re-sent event), or an earlier record
+ *   of this batch carries the same eventId; it contributes nothing and gets no vector.
+ */
+export type RecordRole = "new" | "decided" | "copy";
+
+/** A record with its role and event time. */
+export interface PlannedRecord {
+  readonly record: FeatureRecord;
+  readonly role: RecordRole;
+  readonly timeMs: number;
+}
+
+/** One entity the batch touches, with the records touching it in batch order. */
+export interface EntityWork {
+  readonly pk: string;
+  readonly group: EntityGroup;
+  readonly keyValues: readonly string[];
+  /** Indexes into `BatchPlan.records`, ascending. */
+  readonly touches: readonly number[];
+}
+
+/** A planned batch. */
+export interface BatchPlan {
+  readonly set: CompiledFeatureSet;
+  readonly records: readonly PlannedRecord[];
+  readonly entities: readonly EntityWork[];
+}
+
+/** A batch the caller built wrongly (bad sequence number, records of a shard out of order). */
+export class InvalidBatchError extends Error {
+  override readonly name = "InvalidBatchError";
+}
+
+/** Classifies the records of a batch and groups them by the entities they touch. */
+export function planBatch(
+  set: CompiledFeatureSet,
+  records: readonly FeatureRecord[],
+  decided: ReadonlyMap<string, RecordSource>,
+): BatchPlan {
+  const lastByShard = new Map<string, string>();
+  const seen = new Set<string>();
+  const planned: PlannedRecord[] = [];
+  const entities = new Map<
+    string,
+    { pk: string; group: EntityGroup; keyValues: string[]; touches: number[] }
+  >();
+  records.forEach((record, index) => {
+    const { shardId, sequenceNumber, event } = record;
+    if (!isSequenceNumber(sequenceNumber)) {
+      throw new InvalidBatchError(`record ${index}: sequence number is not a canonical decimal`);
+    }
+    const previous = lastByShard.get(shardId);
+    if (previous !== undefined && compareSequenceNumbers(sequenceNumber, previous) <= 0) {
+      throw new InvalidBatchError(
+        `record ${index}: sequence numbers of ${shardId} must ascend in batch order`,
+      );
+    }
+    lastByShard.set(shardId, sequenceNumber);
+    const timeMs = Date.parse(event.occurredAt);
+    if (!Number.isFinite(timeMs)) throw new InvalidBatchError(`record ${index}: occurredAt is not a time`);
+
+    const source = decided.get(event.eventId);
+    let role: RecordRole;
+    if (seen.has(event.eventId)) role = "copy";
+    else if (source === undefined) role = "new";
+    else role = source.shardId === shardId && source.sequenceNumber === sequenceNumber ? "decided" : "copy";
+    seen.add(event.eventId);
+    planned.push({ record, role, timeMs });
+    if (role === "copy") return;
+
+    for (const group of set.groups) {
+      // A decided record only needs the entities it may add to; a new one also reads the others.
+      if (role === "decided" && !group.features.some((f) => f.accepts(event))) continue;
+      const keyValues = eventKeyValues(group, event);
+      if (keyValues === undefined) continue;
+      const pk = entityPk(group.entity, keyValues);
+      const work = entities.get(pk) ?? { pk, group, keyValues, touches: [] };
+      if (work.touches.length === 0) entities.set(pk, work);
+      work.touches.push(index);
+    }
+  });
+  return { set, records: planned, entities: [...entities.values()] };
+}
+
+/** Whether `sequenceNumber` of `shardId` is already applied to the state. */
+function alreadyApplied(state: EntityState, shardId: string, sequenceNumber: string): boolean {
+  const mark = state.highWater.get(shardId);
+  return mark !== undefined && compareSequenceNumbers(sequenceNumber, mark.sequenceNumber) <= 0;
+}
+
+/** Options of `foldEntity`. */
+export interface FoldOptions {
+  /** Collect what each `new` record reads. */
+  readonly read: boolean;
+  /** Per shard, the first sequence number not to apply (records from it on are left for redelivery). */
+  readonly stopAt?: ReadonlyMap<string, string>;
+  /** Wall clock for the high-water marks written. */
+  readonly nowMs: number;
+}
+
+/** What folding a batch into one entity did. */
+export interface FoldResult {
+  /** Some feature changed: the entity must be written. */
+  readonly changed: boolean;
+  /** Per `new` record index, what it read from the group's features (group order). */
+  readonly readings: Map<number, FeatureReading[]>;
+  /** `new` records whose contribution was already in the state when read. */
+  readonly redelivered: Set<number>;
+}
+
+/**
+ * Folds the batch's records into one entity's state, in batch order, in place. A record whose
+ * sequence number is at or below its shard's high-water mark is already applied and is not
+ * applied again; the high-water mark of each shard becomes its highest record applied.
+ */
+export function foldEntity(
+  plan: BatchPlan,
+  work: EntityWork,
+  state: EntityState,
+  options: FoldOptions,
+): FoldResult {
+  const readings = new Map<number, FeatureReading[]>();
+  const redelivered = new Set<number>();
+  const appliedUpTo = new Map<string, string>();
+  let changed = false;
+  for (const index of work.touches) {
+    const { record, role, timeMs } = plan.records[index] as PlannedRecord;
+    const stop = options.stopAt?.get(record.shardId);
+    const beforeStop = stop === undefined || compareSequenceNumbers(record.sequenceNumber, stop) < 0;
+    const wantsReading = options.read && role === "new";
+    const applied = alreadyApplied(state, record.shardId, record.sequenceNumber);
+    const apply = beforeStop && !applied;
+    if (!apply && !wantsReading) continue;
+    const result = applyEvent(state, work.group, record.event, timeMs, { count: apply, read: wantsReading });
+    if (result.changed) changed = true;
+    if (apply) appliedUpTo.set(record.shardId, record.sequenceNumber);
+    if (result.readings) readings.set(index, result.readings);
+    if (wantsReading && applied) redelivered.add(index);
+  }
+  if (changed) {
+    for (const [shardId, sequenceNumber] of appliedUpTo) {
+      state.highWater.set(shardId, { sequenceNumber, recordedAtMs: options.nowMs });
+    }
+  }
+  return { changed, readings, redelivered };
+}
+
+/** The feature vector of every `new` record, from the readings of all the entities it touched. */
+export function buildVectors(
+  plan: BatchPlan,
+  folds: ReadonlyArray<{ readonly work: EntityWork; readonly result: FoldResult }>,
+): Map<string, FeatureVector> {
+  const values = new Map<number, Record<string, number | null>>();
+  const saturated = new Map<number, string[]>();
+  const late = new Map<number, string[]>();
+  const redelivered = new Set<number>();
+  plan.records.forEach((p, index) => {
+    if (p.role !== "new") return;
+    const v: Record<string, number | null> = {};
+    for (const f of plan.set.features) v[f.id] = null;
+    values.set(index, v);
+    saturated.set(index, []);
+    late.set(index, []);
+  });
+  for (const { work, result } of folds) {
+    for (const [index, readings] of result.readings) {
+      const v = values.get(index);
+      if (!v) continue;
+      work.group.features.forEach((f, i) => {
+        const r = readings[i] as FeatureReading;
+        v[f.id] = r.value;
+        if (r.saturated) saturated.get(index)?.push(f.id);
+        if (r.late) late.get(index)?.push(f.id);
+      });
+    }
+    for (const index of result.redelivered) redelivered.add(index);
+  }
+  const vectors = new Map<string, FeatureVector>();
+  for (const [index, v] of values) {
+    const eventId = (plan.records[index] as PlannedRecord).record.event.eventId;
+    vectors.set(eventId, {
+      version: plan.set.version,
+      values: v,
+      saturated: saturated.get(index) ?? [],
+      late: late.get(index) ?? [],
+      ...(redelivered.has(index) ? { redelivered: true as const } : {}),
+    });
+  }
+  return vectors;
+}

@@ -1,0 +1,72 @@
+import type { AggregationType, CompiledFeature, EntityGroup } from "#shared/domain/features/definition";
+import { type EntityState, readWindow } from "#shared/domain/features/entity-state";
+import { isTooLate, windowRange } from "#shared/domain/features/window";
+
+/** One feature of an entity as a reader at a given time sees it (`vigil features show`). */
+export interface FeatureSnapshot {
+  readonly id: string;
+  readonly aggregation: AggregationType;
+  readonly window: string;
+  /**
+   * The value over the window ending at the reader's bucket: a number (null for first/last
+   * seen of an empty window); for sums, per series (currency, or "" for attributes) with data
+   * in the window. null when the reader is too late.
+   */
+  readonly value: number | null | Readonly<Record<string, number>>;
+  readonly saturated: boolean;
+  /** The reader is more than the lateness behind the horizon. */
+  readonly late: boolean;
+  /** Latest event time counted into the feature (epoch ms), null when nothing was. */
+  readonly horizon: number | null;
+  /** Distinct counts: the kept values seen in the window, sorted. */
+  readonly distinctValues?: readonly string[];
+}
+
+/** What every feature of an entity reads at `atMs`; nothing is counted. */
+export function snapshotEntity(state: EntityState, group: EntityGroup, atMs: number): FeatureSnapshot[] {
+  return group.features.map((f) => snapshotFeature(state, f, atMs));
+}
+
+function snapshotFeature(state: EntityState, f: CompiledFeature, atMs: number): FeatureSnapshot {
+  const fs = state.features.get(f.stateKey);
+  const base = {
+    id: f.id,
+    aggregation: f.aggregation,
+    window: f.normalized.window,
+    horizon: fs?.horizon ?? null,
+  };
+  if (isTooLate(atMs, fs?.horizon, f.latenessMs))
+    return { ...base, value: null, saturated: false, late: true };
+  if (f.aggregation === "sum") {
+    const value: Record<string, number> = {};
+    let saturated = false;
+    const { first, last } = windowRange(atMs, f);
+    if (fs?.kind === "sum") {
+      for (const [series, buckets] of [...fs.series].sort(([a], [b]) => (a < b ? -1 : 1))) {
+        if (![...buckets.keys()].some((b) => b >= first && b <= last)) continue;
+        const reading = readWindow(fs, f, atMs, series);
+        value[series] = reading.value ?? 0;
+        saturated ||= reading.saturated;
+      }
+    }
+    return { ...base, value, saturated, late: false };
+  }
+  const reading = readWindow(fs, f, atMs, "");
+  if (f.aggregation === "distinct") {
+    const { first, last } = windowRange(atMs, f);
+    const values =
+      fs?.kind === "distinct"
+        ? [...fs.elements]
+            .filter(([, buckets]) => buckets.some((b) => b >= first && b <= last))
+            .map(([v]) => v)
+        : [];
+    return {
+      ...base,
+      value: reading.value,
+      saturated: reading.saturated,
+      late: false,
+      distinctValues: values.sort(),
+    };
+  }
+  return { ...base, value: reading.value, saturated: reading.saturated, late: false };
+}

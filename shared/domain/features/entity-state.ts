@@ -1,0 +1,434 @@
+import type { CleanEvent } from "#shared/domain/event/index";
+import type { CompiledFeature, EntityGroup } from "#shared/domain/features/definition";
+import {
+  bucketIndex,
+  dataIrrelevantFromMs,
+  firstLiveBucket,
+  isTooLate,
+  windowRange,
+} from "#shared/domain/features/window";
+
+/**
+ * The state of one entity (one DynamoDB item): every feature's buckets, and per shard the
+ * highest sequence number applied. Pure data plus the state transition of docs/features.md.
+ *
+ * States are mutable on purpose: the hot path folds a batch into a state in place. Callers clone
+ * (`cloneEntityState`) before folding when they need the original again.
+ */
+
+/** The highest sequence number of a shard applied to an entity, and when (wall clock) it was written. */
+export interface HighWaterMark {
+  readonly sequenceNumber: string;
+  readonly recordedAtMs: number;
+}
+
+/** Count: events per bucket. */
+export interface CountState {
+  readonly kind: "count";
+  horizon: number;
+  readonly buckets: Map<number, number>;
+}
+
+/** Sum: per series (currency, or "" for attributes) the sum per bucket. */
+export interface SumState {
+  readonly kind: "sum";
+  horizon: number;
+  readonly series: Map<string, Map<number, number>>;
+}
+
+/** First or last seen: per bucket the earliest (firstSeen) or latest (lastSeen) event time. */
+export interface SeenState {
+  readonly kind: "firstSeen" | "lastSeen";
+  horizon: number;
+  readonly buckets: Map<number, number>;
+}
+
+/**
+ * Distinct count: per kept value the buckets it was seen in (ascending), and the buckets of
+ * values forgotten at the cap (`marks`): a window holding a mark is a lower bound.
+ */
+export interface DistinctState {
+  readonly kind: "distinct";
+  horizon: number;
+  readonly elements: Map<string, number[]>;
+  readonly marks: Set<number>;
+}
+
+/** One feature's state; `horizon` is the latest event time counted into it. */
+export type FeatureState = CountState | SumState | SeenState | DistinctState;
+
+/** The state of a feature this code does not define (another deployed version's): kept opaque. */
+export interface CarriedState {
+  readonly horizon: number;
+  readonly raw: unknown;
+}
+
+/** Everything stored for one entity. */
+export interface EntityState {
+  readonly pk: string;
+  /** Stored revision; 0 when the item does not exist. Each write increments it. */
+  revision: number;
+  readonly highWater: Map<string, HighWaterMark>;
+  /** By the feature's state key. */
+  readonly features: Map<string, FeatureState>;
+  readonly carried: Map<string, CarriedState>;
+}
+
+/** What an event read from one feature. */
+export interface FeatureReading {
+  /** The value, or null when the feature does not apply to the event or the event is too late. */
+  readonly value: number | null;
+  /** The value is a lower bound: a distinct count hit its cap, or a sum its safe-integer limit. */
+  readonly saturated: boolean;
+  /** The event is too late for the feature: it neither counted nor read. */
+  readonly late: boolean;
+}
+
+/** A state for an entity that has nothing stored. */
+export function emptyEntityState(pk: string): EntityState {
+  return { pk, revision: 0, highWater: new Map(), features: new Map(), carried: new Map() };
+}
+
+/** A deep copy, so a fold can start again from the same state. */
+export function cloneEntityState(state: EntityState): EntityState {
+  const features = new Map<string, FeatureState>();
+  for (const [key, fs] of state.features) features.set(key, cloneFeatureState(fs));
+  return {
+    pk: state.pk,
+    revision: state.revision,
+    highWater: new Map(state.highWater),
+    features,
+    carried: new Map(state.carried),
+  };
+}
+
+function cloneFeatureState(fs: FeatureState): FeatureState {
+  switch (fs.kind) {
+    case "count":
+      return { kind: "count", horizon: fs.horizon, buckets: new Map(fs.buckets) };
+    case "firstSeen":
+    case "lastSeen":
+      return { kind: fs.kind, horizon: fs.horizon, buckets: new Map(fs.buckets) };
+    case "sum": {
+      const series = new Map<string, Map<number, number>>();
+      for (const [name, buckets] of fs.series) series.set(name, new Map(buckets));
+      return { kind: "sum", horizon: fs.horizon, series };
+    }
+    case "distinct": {
+      const elements = new Map<string, number[]>();
+      for (const [value, buckets] of fs.elements) elements.set(value, [...buckets]);
+      return { kind: "distinct", horizon: fs.horizon, elements, marks: new Set(fs.marks) };
+    }
+  }
+}
+
+/** What `applyEvent` should do. */
+export interface ApplyMode {
+  /** Add the event's contribution (a first delivery); false for a read-only pass. */
+  readonly count: boolean;
+  /** Return what the event reads from each feature of the group. */
+  readonly read: boolean;
+}
+
+const NOT_APPLICABLE: FeatureReading = { value: null, saturated: false, late: false };
+const TOO_LATE: FeatureReading = { value: null, saturated: false, late: true };
+
+/**
+ * Applies one event, whose entity key the group's entity matches, to the entity's state, and
+ * returns what it read from each feature of the group (in group order) when `mode.read`.
+ * For each feature: an event too late for it (t < horizon − lateness) neither counts nor reads;
+ * otherwise it counts when it passes the filter and carries the aggregated field, and reads the
+ * window [bucket(t) − N + 1, bucket(t)] including itself (lastSeen: excluding itself).
+ */
+export function applyEvent(
+  state: EntityState,
+  group: EntityGroup,
+  event: CleanEvent,
+  timeMs: number,
+  mode: ApplyMode,
+): { changed: boolean; readings: FeatureReading[] | undefined } {
+  let changed = false;
+  const readings: FeatureReading[] | undefined = mode.read ? [] : undefined;
+  for (const f of group.features) {
+    const fs = state.features.get(f.stateKey);
+    if (isTooLate(timeMs, fs?.horizon, f.latenessMs)) {
+      readings?.push(TOO_LATE);
+      continue;
+    }
+    const previous = readings && f.aggregation === "lastSeen" ? readFeature(fs, f, event, timeMs) : undefined;
+    if (mode.count && f.accepts(event) && addContribution(state, f, event, timeMs)) changed = true;
+    if (readings) readings.push(previous ?? readFeature(state.features.get(f.stateKey), f, event, timeMs));
+  }
+  return { changed, readings };
+}
+
+/** Adds an event to a feature; false when the event carries nothing to add (no amount, no value). */
+function addContribution(state: EntityState, f: CompiledFeature, event: CleanEvent, timeMs: number): boolean {
+  const bucket = bucketIndex(timeMs, f.bucketMs);
+  const existing = state.features.get(f.stateKey);
+  let fs: FeatureState;
+  switch (f.aggregation) {
+    case "count": {
+      const s = (existing as CountState | undefined) ?? {
+        kind: "count",
+        horizon: timeMs,
+        buckets: new Map(),
+      };
+      s.buckets.set(bucket, (s.buckets.get(bucket) ?? 0) + 1);
+      fs = s;
+      break;
+    }
+    case "sum": {
+      const addend = f.addend?.(event);
+      if (!addend) return false;
+      const s = (existing as SumState | undefined) ?? { kind: "sum", horizon: timeMs, series: new Map() };
+      const buckets = s.series.get(addend.series) ?? new Map<number, number>();
+      buckets.set(bucket, clampSafe((buckets.get(bucket) ?? 0) + addend.value));
+      s.series.set(addend.series, buckets);
+      fs = s;
+      break;
+    }
+    case "firstSeen":
+    case "lastSeen": {
+      const s = (existing as SeenState | undefined) ?? {
+        kind: f.aggregation,
+        horizon: timeMs,
+        buckets: new Map(),
+      };
+      const current = s.buckets.get(bucket);
+      const keep = f.aggregation === "firstSeen" ? Math.min : Math.max;
+      s.buckets.set(bucket, current === undefined ? timeMs : keep(current, timeMs));
+      fs = s;
+      break;
+    }
+    case "distinct": {
+      const value = f.element?.(event);
+      if (value === undefined) return false;
+      const s = (existing as DistinctState | undefined) ?? {
+        kind: "distinct",
+        horizon: timeMs,
+        elements: new Map(),
+        marks: new Set(),
+      };
+      addElement(s, value, bucket, f.maxDistinct);
+      fs = s;
+      break;
+    }
+  }
+  if (!existing) state.features.set(f.stateKey, fs);
+  if (timeMs > fs.horizon) fs.horizon = timeMs;
+  return true;
+}
+
+/**
+ * Records that `value` was seen in `bucket`. Beyond `cap` values, the value seen least recently
+ * (smallest latest bucket, then smallest value) is forgotten, possibly the new one itself, and
+ * every bucket it was seen in is marked.
+ */
+function addElement(s: DistinctState, value: string, bucket: number, cap: number): void {
+  const seen = s.elements.get(value);
+  if (seen) {
+    insertSorted(seen, bucket);
+    return;
+  }
+  s.elements.set(value, [bucket]);
+  if (s.elements.size <= cap) return;
+  let victim: string | undefined;
+  let victimLatest = Number.POSITIVE_INFINITY;
+  for (const [candidate, buckets] of s.elements) {
+    const latest = buckets[buckets.length - 1] as number;
+    if (latest < victimLatest || (latest === victimLatest && victim !== undefined && candidate < victim)) {
+      victim = candidate;
+      victimLatest = latest;
+    }
+  }
+  if (victim === undefined) return;
+  for (const b of s.elements.get(victim) ?? []) s.marks.add(b);
+  s.elements.delete(victim);
+}
+
+/** Inserts into an ascending array of distinct numbers; appending is the common case. */
+function insertSorted(values: number[], value: number): void {
+  let i = values.length;
+  while (i > 0 && (values[i - 1] as number) > value) i--;
+  if (i > 0 && values[i - 1] === value) return;
+  values.splice(i, 0, value);
+}
+
+/** What an event at `timeMs` reads from a feature (null when it does not apply to the event). */
+function readFeature(
+  fs: FeatureState | undefined,
+  f: CompiledFeature,
+  event: CleanEvent,
+  timeMs: number,
+): FeatureReading {
+  if (f.aggregation === "sum") {
+    const series = f.series?.(event);
+    if (series === undefined) return NOT_APPLICABLE;
+    return readWindow(fs, f, timeMs, series);
+  }
+  return readWindow(fs, f, timeMs, "");
+}
+
+/**
+ * The value of a feature for a reader at `timeMs` (for sums: of one series), over the window
+ * [bucket(t) − N + 1, bucket(t)]. Counts and sums of an empty window are 0; first/last seen of
+ * an empty window are null.
+ */
+export function readWindow(
+  fs: FeatureState | undefined,
+  f: CompiledFeature,
+  timeMs: number,
+  series: string,
+): FeatureReading {
+  const { first, last } = windowRange(timeMs, f);
+  switch (f.aggregation) {
+    case "count": {
+      let total = 0;
+      if (fs?.kind === "count") for (const [b, n] of fs.buckets) if (b >= first && b <= last) total += n;
+      return { value: total, saturated: false, late: false };
+    }
+    case "sum": {
+      let total = 0;
+      let saturated = false;
+      const buckets = fs?.kind === "sum" ? fs.series.get(series) : undefined;
+      if (buckets) {
+        for (const [b, n] of buckets) {
+          if (b < first || b > last) continue;
+          if (n === Number.MAX_SAFE_INTEGER || n === -Number.MAX_SAFE_INTEGER) saturated = true;
+          total += n;
+        }
+      }
+      const clamped = clampSafe(total);
+      return { value: clamped, saturated: saturated || clamped !== total, late: false };
+    }
+    case "firstSeen":
+    case "lastSeen": {
+      let best: number | null = null;
+      if (fs?.kind === f.aggregation) {
+        for (const [b, t] of fs.buckets) {
+          if (b < first || b > last) continue;
+          if (best === null || (f.aggregation === "firstSeen" ? t < best : t > best)) best = t;
+        }
+      }
+      return { value: best, saturated: false, late: false };
+    }
+    case "distinct": {
+      if (fs?.kind !== "distinct") return { value: 0, saturated: false, late: false };
+      let count = 0;
+      for (const buckets of fs.elements.values()) if (seenWithin(buckets, first, last)) count++;
+      let saturated = false;
+      for (const b of fs.marks) {
+        if (b >= first && b <= last) {
+          saturated = true;
+          break;
+        }
+      }
+      return { value: count, saturated, late: false };
+    }
+  }
+}
+
+/** Whether an ascending bucket list has an entry in [first, last]. */
+function seenWithin(buckets: readonly number[], first: number, last: number): boolean {
+  const latest = buckets[buckets.length - 1] as number;
+  if (latest < first) return false;
+  if (latest <= last) return true;
+  // Seen after the window (a late reader): look for an earlier sighting inside it.
+  let lo = 0;
+  let hi = buckets.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((buckets[mid] as number) < first) lo = mid + 1;
+    else hi = mid;
+  }
+  return (buckets[lo] as number) <= last;
+}
+
+function clampSafe(n: number): number {
+  if (n > Number.MAX_SAFE_INTEGER) return Number.MAX_SAFE_INTEGER;
+  if (n < -Number.MAX_SAFE_INTEGER) return -Number.MAX_SAFE_INTEGER;
+  return n;
+}
+
+/** Feature states of another version are dropped once this far behind the newest known horizon. */
+export const CARRIED_STATE_GRACE_MS = 86_400_000;
+
+/** Options of `compactEntityState`. */
+export interface CompactOptions {
+  readonly nowMs: number;
+  /** High-water marks not written for this long are dropped (see docs/features.md). */
+  readonly highWaterRetentionMs: number;
+}
+
+/**
+ * Drops what no event can read any more: buckets before each feature's first live bucket,
+ * values seen only there, marks there; feature states of other versions a day behind; high-water
+ * marks of shards not written for `highWaterRetentionMs`. Changes no value any event can read.
+ */
+export function compactEntityState(
+  state: EntityState,
+  features: ReadonlyMap<string, CompiledFeature>,
+  options: CompactOptions,
+): void {
+  let newest = Number.NEGATIVE_INFINITY;
+  for (const [key, fs] of state.features) {
+    const f = features.get(key);
+    if (!f) continue;
+    newest = Math.max(newest, fs.horizon);
+    pruneFeature(fs, firstLiveBucket(fs.horizon, f));
+  }
+  for (const [key, carried] of state.carried) {
+    if (features.has(key) || carried.horizon < newest - CARRIED_STATE_GRACE_MS) state.carried.delete(key);
+  }
+  for (const [shard, mark] of state.highWater) {
+    if (mark.recordedAtMs < options.nowMs - options.highWaterRetentionMs) state.highWater.delete(shard);
+  }
+}
+
+function pruneFeature(fs: FeatureState, cutoff: number): void {
+  const pruneBuckets = (buckets: Map<number, number>) => {
+    for (const b of buckets.keys()) if (b < cutoff) buckets.delete(b);
+  };
+  switch (fs.kind) {
+    case "count":
+    case "firstSeen":
+    case "lastSeen":
+      pruneBuckets(fs.buckets);
+      return;
+    case "sum":
+      for (const [name, buckets] of fs.series) {
+        pruneBuckets(buckets);
+        if (buckets.size === 0) fs.series.delete(name);
+      }
+      return;
+    case "distinct":
+      for (const [value, buckets] of fs.elements) {
+        if ((buckets[0] as number) >= cutoff) continue;
+        const live = buckets.filter((b) => b >= cutoff);
+        if (live.length === 0) fs.elements.delete(value);
+        else fs.elements.set(value, live);
+      }
+      for (const b of fs.marks) if (b < cutoff) fs.marks.delete(b);
+      return;
+  }
+}
+
+/**
+ * When the item may be deleted without changing anything: once every feature's data is out of
+ * reach of any event that can still arrive (event time ≥ arrival − maxEventLateness), and not
+ * before `highWaterRetentionMs` from now, so that redelivered records are still recognized.
+ * Epoch milliseconds; the TTL attribute takes seconds.
+ */
+export function entityExpiresAtMs(
+  state: EntityState,
+  features: ReadonlyMap<string, CompiledFeature>,
+  options: CompactOptions & { readonly maxEventLatenessMs: number },
+): number {
+  let dataUntil = Number.NEGATIVE_INFINITY;
+  for (const [key, fs] of state.features) {
+    const f = features.get(key);
+    if (f) dataUntil = Math.max(dataUntil, dataIrrelevantFromMs(fs.horizon, f) + options.maxEventLatenessMs);
+  }
+  return Math.max(dataUntil, options.nowMs + options.highWaterRetentionMs);
+}
