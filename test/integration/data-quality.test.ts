@@ -182,4 +182,29 @@ describe("vigil quarantine replay", () => {
     expect(pipeline.scoreMetrics().DuplicateEvents).toBe(1);
     expect((await pipeline.scan("quarantine")).map((q) => q.replayedAt !== undefined)).toEqual([true]);
   });
+
+  it("vigil send validates before sending, reports what it rejected, and --raw sends everything", async () => {
+    const { writeFileSync, mkdtempSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const now = new Date(Date.now() - 5000);
+    const events = [0, 1, 2].map((i) => makeValidEvent(i, "login", now, { runId: "send" }));
+    const file = join(mkdtempSync(join(tmpdir(), "vigil-send-")), "events.ndjson");
+    writeFileSync(file, `${events.map((e) => JSON.stringify(e)).join("\n")}\n\n{"eventId":"x"}\n`);
+
+    const sent = vigil(["send", file]);
+    expect(sent.code).toBe(1);
+    expect(JSON.parse(sent.out)).toEqual({ read: 4, sent: 3, rejected: 1, failed: 0 });
+    expect(sent.err).toMatch(/line 5: rejected, SCHEMA_VIOLATION/);
+    await pipeline.idle();
+    const decided = (await pipeline.scan("decisions")).filter((d) => String(d.eventId).startsWith("send-"));
+    expect(decided.map((d) => d.eventId).sort()).toEqual(events.map((e) => e.eventId).sort());
+
+    const raw = vigil(["send", "--raw", file]);
+    expect(raw.code).toBe(0);
+    expect(JSON.parse(raw.out)).toEqual({ read: 4, sent: 4, rejected: 0, failed: 0 });
+    await pipeline.idle();
+    const quarantined = (await pipeline.scan("quarantine")).filter((q) => q.reason === "SCHEMA_VIOLATION");
+    expect(quarantined).toHaveLength(1);
+  });
 });
