@@ -1,5 +1,6 @@
-import { ConditionalCheckFailedException, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
+import { putIfAbsent } from "#shared/adapters/dynamodb-put-if-absent";
 import type { DecisionRecord, DecisionStore, StoreOutcome } from "#shared/ports/decision-store";
 import { TABLES, TTL_ATTRIBUTE } from "#shared/resources";
 
@@ -28,20 +29,8 @@ export class DynamoDbDecisionStore implements DecisionStore {
 
   private async putOnce(item: Record<string, unknown>, at: string): Promise<StoreOutcome> {
     const expiresAt = Math.floor(Date.parse(at) / 1000) + this.retentionSeconds;
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...item, [TTL_ATTRIBUTE]: expiresAt },
-          ConditionExpression: "attribute_not_exists(#k)",
-          ExpressionAttributeNames: { "#k": KEY },
-        }),
-      );
-      return "stored";
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return "duplicate";
-      throw error;
-    }
+    const written = await putIfAbsent(this.doc, this.tableName, KEY, { ...item, [TTL_ATTRIBUTE]: expiresAt });
+    return written ? "stored" : "duplicate";
   }
 
   putIfAbsent(decision: DecisionRecord): Promise<StoreOutcome> {

@@ -1,4 +1,4 @@
-import { ConditionalCheckFailedException, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
   DynamoDBDocumentClient,
   GetCommand,
@@ -6,6 +6,7 @@ import {
   ScanCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
+import { putIfAbsent } from "#shared/adapters/dynamodb-put-if-absent";
 import type { QuarantineReason } from "#shared/domain/event/index";
 import type { QuarantineEntry, QuarantineStore } from "#shared/ports/quarantine-store";
 import { TABLES, TTL_ATTRIBUTE } from "#shared/resources";
@@ -55,20 +56,7 @@ export class DynamoDbQuarantineStore implements QuarantineStore {
       const { data: _inline, ...rest } = entry;
       item = { ...rest, dataChunks: chunks.length, [TTL_ATTRIBUTE]: expiresAt };
     }
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: item,
-          ConditionExpression: "attribute_not_exists(#k)",
-          ExpressionAttributeNames: { "#k": KEY },
-        }),
-      );
-      return "stored";
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return "exists";
-      throw error;
-    }
+    return (await putIfAbsent(this.doc, this.tableName, KEY, item)) ? "stored" : "exists";
   }
 
   async get(id: string): Promise<QuarantineEntry | undefined> {

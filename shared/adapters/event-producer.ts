@@ -1,5 +1,5 @@
 import type { KinesisClient } from "@aws-sdk/client-kinesis";
-import { type PutOptions, putRecords } from "#shared/adapters/kinesis-producer";
+import { type PutOptions, type PutResult, putRecords } from "#shared/adapters/kinesis-producer";
 import { type DecodeLimits, decodeRecord, type QuarantineReason } from "#shared/domain/event/index";
 
 /** An event the producer refused to send, with the same reason the pipeline would quarantine it for. */
@@ -14,16 +14,8 @@ export interface PutEventsResult {
   readonly sent: number;
   readonly rejected: readonly RejectedEvent[];
   /** Accepted events Kinesis still refused after every retry. */
-  readonly failed: ReadonlyArray<{
-    readonly index: number;
-    readonly errorCode: string;
-    readonly errorMessage: string;
-  }>;
-  readonly placed: ReadonlyArray<{
-    readonly index: number;
-    readonly shardId: string;
-    readonly sequenceNumber: string;
-  }>;
+  readonly failed: PutResult["failed"];
+  readonly placed: PutResult["placed"];
 }
 
 export interface PutEventsOptions extends PutOptions {
