@@ -45,10 +45,31 @@ export class StateCorruptError extends Error {
 
 type Json = unknown;
 
-/** Decodes an item (as DynamoDB returns it) into an entity state; unknown features are carried. */
-export function decodeEntityItem(
+/**
+ * An entity item as stored, independent of the table technology: the revision, the encoded
+ * state (`s`) and the TTL in epoch seconds.
+ */
+export interface StoredEntity {
+  readonly revision: number;
+  readonly state: string;
+  readonly expiresAt: number;
+}
+
+/** The stored entity of a DynamoDB item; throws StateCorruptError when attributes are missing. */
+export function fromItem(pk: string, item: Record<string, AttributeValue>): StoredEntity {
+  const revision = Number(item[STATE_ATTRIBUTES.revision]?.N);
+  const state = item[STATE_ATTRIBUTES.state]?.S;
+  const expiresAt = Number(item[STATE_ATTRIBUTES.expiresAt]?.N ?? 0);
+  if (!Number.isSafeInteger(revision) || revision < 1 || state === undefined) {
+    throw new StateCorruptError(pk, "no rev or s");
+  }
+  return { revision, state, expiresAt };
+}
+
+/** Decodes a stored entity into an entity state; features not in `features` are carried opaque. */
+export function decodeEntity(
   pk: string,
-  item: Record<string, AttributeValue> | undefined,
+  stored: StoredEntity | undefined,
   features: ReadonlyMap<string, CompiledFeature>,
 ): EntityState {
   const state: EntityState = {
@@ -58,15 +79,11 @@ export function decodeEntityItem(
     features: new Map(),
     carried: new Map(),
   };
-  if (!item) return state;
-  const rev = Number(item[STATE_ATTRIBUTES.revision]?.N);
-  const text = item[STATE_ATTRIBUTES.state]?.S;
-  if (!Number.isSafeInteger(rev) || rev < 1 || text === undefined)
-    throw new StateCorruptError(pk, "no rev or s");
-  state.revision = rev;
+  if (!stored) return state;
+  state.revision = stored.revision;
   let doc: Json;
   try {
-    doc = JSON.parse(text);
+    doc = JSON.parse(stored.state);
   } catch {
     throw new StateCorruptError(pk, "s is not JSON");
   }
@@ -109,23 +126,21 @@ export function encodeState(state: EntityState, features: ReadonlyMap<string, Co
   return JSON.stringify({ v: STATE_ENCODING_VERSION, w, f });
 }
 
-/** Size of an item as DynamoDB bills it: attribute names plus values (UTF-8 strings, numbers ≈ digits/2 + 1). */
-export function itemSizeBytes(
-  pk: string,
-  stateText: string,
-  revision: number,
-  expiresAtSeconds: number,
-): number {
+/**
+ * Size of an entity item as DynamoDB bills it: attribute names plus values (UTF-8 strings;
+ * numbers about one byte per two digits plus one).
+ */
+export function itemSizeBytes(pk: string, stored: StoredEntity): number {
   const numberSize = (n: number) => Math.ceil(String(n).replace(/^-/, "").length / 2) + 1;
   return (
     STATE_ATTRIBUTES.pk.length +
     Buffer.byteLength(pk) +
     STATE_ATTRIBUTES.state.length +
-    Buffer.byteLength(stateText) +
+    Buffer.byteLength(stored.state) +
     STATE_ATTRIBUTES.revision.length +
-    numberSize(revision) +
+    numberSize(stored.revision) +
     STATE_ATTRIBUTES.expiresAt.length +
-    numberSize(expiresAtSeconds)
+    numberSize(stored.expiresAt)
   );
 }
 

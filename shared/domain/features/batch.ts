@@ -30,8 +30,8 @@ export interface RecordSource {
  * - `new`: its event has no decision yet; it is read and its contribution applied.
  * - `decided`: a decision stored from this very record exists (an earlier attempt decided it
  *   and may or may not have committed its state); its contribution is applied if still missing.
- * - `copy`: its event was decided from another record (a re-sent event), or an earlier record
- *   of this batch carries the same eventId; it contributes nothing and gets no vector.
+ * - `copy`: its event was decided from another record (a re-sent event), or it is undecided and
+ *   an earlier record of this batch carries the same eventId; it contributes nothing.
  */
 export type RecordRole = "new" | "decided" | "copy";
 
@@ -91,12 +91,16 @@ export function planBatch(
     const timeMs = Date.parse(event.occurredAt);
     if (!Number.isFinite(timeMs)) throw new InvalidBatchError(`record ${index}: occurredAt is not a time`);
 
+    // A decided event contributes through the record its decision names, wherever that sits in
+    // the batch; an undecided one through its first record here.
     const source = decided.get(event.eventId);
     let role: RecordRole;
-    if (seen.has(event.eventId)) role = "copy";
-    else if (source === undefined) role = "new";
-    else role = source.shardId === shardId && source.sequenceNumber === sequenceNumber ? "decided" : "copy";
-    seen.add(event.eventId);
+    if (source !== undefined) {
+      role = source.shardId === shardId && source.sequenceNumber === sequenceNumber ? "decided" : "copy";
+    } else {
+      role = seen.has(event.eventId) ? "copy" : "new";
+      seen.add(event.eventId);
+    }
     planned.push({ record, role, timeMs });
     if (role === "copy") return;
 
@@ -207,14 +211,18 @@ export function buildVectors(
     }
     for (const index of result.redelivered) redelivered.add(index);
   }
+  // Lists in feature set order, whatever order the entities were folded in.
+  const position = new Map(plan.set.features.map((f, i) => [f.id, i]));
+  const inSetOrder = (ids: string[] | undefined) =>
+    (ids ?? []).sort((a, b) => (position.get(a) ?? 0) - (position.get(b) ?? 0));
   const vectors = new Map<string, FeatureVector>();
   for (const [index, v] of values) {
     const eventId = (plan.records[index] as PlannedRecord).record.event.eventId;
     vectors.set(eventId, {
       version: plan.set.version,
       values: v,
-      saturated: saturated.get(index) ?? [],
-      late: late.get(index) ?? [],
+      saturated: inSetOrder(saturated.get(index)),
+      late: inSetOrder(late.get(index)),
       ...(redelivered.has(index) ? { redelivered: true as const } : {}),
     });
   }

@@ -1,0 +1,289 @@
+import {
+  decodeEntity,
+  encodeState,
+  itemSizeBytes,
+  type StoredEntity,
+} from "#shared/adapters/dynamodb-state-codec";
+import { backoffDelayMs, runPool } from "#shared/adapters/dynamodb-state-retry";
+import { DEFAULT_DECODE_LIMITS } from "#shared/domain/event/index";
+import {
+  type BatchPlan,
+  buildVectors,
+  type CompiledFeature,
+  type CompiledFeatureSet,
+  compactEntityState,
+  compareSequenceNumbers,
+  type EntityState,
+  type EntityWork,
+  entityExpiresAtMs,
+  entityPk,
+  type FeatureRecord,
+  type FoldResult,
+  foldEntity,
+  type PlannedRecord,
+  planBatch,
+  type RecordSource,
+  resolveEntity,
+  snapshotEntity,
+} from "#shared/domain/features/index";
+import type {
+  CommitOptions,
+  CommitResult,
+  EntityReading,
+  FeaturePass,
+  FeatureStateStore,
+} from "#shared/ports/state-store";
+
+/**
+ * The table an engine keeps entity items in: DynamoDB in production, a Map in unit tests.
+ * Reads are strongly consistent; writes are conditional on the revision read.
+ */
+export interface StateItemTable {
+  /** The stored items of `pks`; absent ones are missing from the map. */
+  getMany(pks: readonly string[]): Promise<Map<string, StoredEntity>>;
+  get(pk: string): Promise<StoredEntity | undefined>;
+  /**
+   * Stores `item` if the stored item is still `previous` (same revision; undefined: no item).
+   * Otherwise stores nothing and returns the current item.
+   */
+  put(
+    pk: string,
+    item: StoredEntity,
+    previous: StoredEntity | undefined,
+  ): Promise<{ readonly ok: true } | { readonly ok: false; readonly current: StoredEntity | undefined }>;
+}
+
+/** Tuning of the engine; every field has a default. */
+export interface StateStoreEngineOptions {
+  /** Wall clock (epoch ms) for TTL and high-water bookkeeping. Default Date.now. */
+  readonly clock?: () => number;
+  /**
+   * Oldest event time the decoder accepts, relative to arrival. Items live at least this long
+   * after their data left every window, so that TTL never deletes state a late event could read.
+   * Default: the decoder's default (7 days).
+   */
+  readonly maxEventLatenessMs?: number;
+  /** Extra time before an item may expire: processing lag and clock skew. Default 1 day. */
+  readonly expiryMarginMs?: number;
+  /**
+   * How long a shard's high-water mark is kept after its last write: must exceed the longest a
+   * record can be redelivered after it was first processed (stream retention). Default 8 days.
+   */
+  readonly highWaterRetentionMs?: number;
+  /** Attempts of one entity write under conditional conflicts (concurrent writers). Default 10. */
+  readonly maxWriteAttempts?: number;
+  /** Entity writes in flight at once. Default 32. */
+  readonly writeConcurrency?: number;
+  /** For tests: how to wait between retries, and the jitter source. */
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly random?: () => number;
+}
+
+/** An entity's encoded state would exceed what one item may hold. */
+export class EntityTooLargeError extends Error {
+  override readonly name = "EntityTooLargeError";
+}
+
+/** An entity write kept conflicting with other writers. */
+export class WriteConflictError extends Error {
+  override readonly name = "WriteConflictError";
+}
+
+/** DynamoDB refuses items over 400 KB; stay clear of it. */
+export const MAX_ITEM_BYTES = 390 * 1024;
+
+interface Fold {
+  readonly work: EntityWork;
+  readonly folded: EntityState;
+  readonly result: FoldResult;
+}
+
+/**
+ * The feature state store over any StateItemTable: reads every entity of a batch once, computes
+ * the vectors, and on commit writes each changed entity once, conditional on the revision read.
+ * Exactly-once comes from the per-shard high-water marks folded into every item (docs/features.md).
+ */
+export class StateStoreEngine implements FeatureStateStore {
+  private readonly byKey: ReadonlyMap<string, CompiledFeature>;
+  private readonly clock: () => number;
+  private readonly maxEventLatenessMs: number;
+  private readonly expiryMarginMs: number;
+  private readonly highWaterRetentionMs: number;
+  private readonly maxWriteAttempts: number;
+  private readonly writeConcurrency: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
+
+  constructor(
+    private readonly table: StateItemTable,
+    private readonly set: CompiledFeatureSet,
+    options: StateStoreEngineOptions = {},
+  ) {
+    this.byKey = new Map(set.features.map((f) => [f.stateKey, f]));
+    this.clock = options.clock ?? Date.now;
+    this.maxEventLatenessMs = options.maxEventLatenessMs ?? DEFAULT_DECODE_LIMITS.maxLatenessMs;
+    this.expiryMarginMs = options.expiryMarginMs ?? 86_400_000;
+    this.highWaterRetentionMs = options.highWaterRetentionMs ?? 8 * 86_400_000;
+    this.maxWriteAttempts = options.maxWriteAttempts ?? 10;
+    this.writeConcurrency = options.writeConcurrency ?? 32;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.random = options.random ?? Math.random;
+  }
+
+  /** The feature set this store computes. */
+  get features(): CompiledFeatureSet {
+    return this.set;
+  }
+
+  async prepare(
+    records: readonly FeatureRecord[],
+    decided: ReadonlyMap<string, RecordSource>,
+  ): Promise<FeaturePass> {
+    const plan = planBatch(this.set, records, decided);
+    const stored = await this.table.getMany(plan.entities.map((w) => w.pk));
+    const nowMs = this.clock();
+    const folds: Fold[] = plan.entities.map((work) => {
+      const folded = decodeEntity(work.pk, stored.get(work.pk), this.byKey);
+      return { work, folded, result: foldEntity(plan, work, folded, { read: true, nowMs }) };
+    });
+    return {
+      vectors: buildVectors(plan, folds),
+      entities: plan.entities.length,
+      commit: (options) => this.commit(plan, stored, folds, options),
+    };
+  }
+
+  async read(entityType: string, keyValues: readonly string[]): Promise<EntityReading> {
+    const { group, values } = resolveEntity(this.set, entityType, keyValues);
+    const pk = entityPk(group.entity, values);
+    const stored = await this.table.get(pk);
+    const state = decodeEntity(pk, stored, this.byKey);
+    const nowMs = this.clock();
+    return {
+      entityType: group.entity.name,
+      keyValues: values,
+      pk,
+      exists: stored !== undefined,
+      revision: state.revision,
+      expiresAt: stored === undefined ? null : new Date(stored.expiresAt * 1000).toISOString(),
+      highWater: Object.fromEntries(
+        [...state.highWater].map(([shard, mark]) => [shard, mark.sequenceNumber]),
+      ),
+      readAt: new Date(nowMs).toISOString(),
+      features: snapshotEntity(state, group, nowMs),
+    };
+  }
+
+  private async commit(
+    plan: BatchPlan,
+    stored: ReadonlyMap<string, StoredEntity>,
+    folds: readonly Fold[],
+    options: CommitOptions = {},
+  ): Promise<CommitResult> {
+    const stopAt = new Map<string, string>();
+    for (const source of options.failed ?? []) lowerTo(stopAt, source.shardId, source.sequenceNumber);
+    const failedAt = new Map(stopAt);
+    const errors: { entityType: string; error: string }[] = [];
+    let written = 0;
+    await runPool(folds, this.writeConcurrency, async ({ work, folded, result }) => {
+      // The fold prepare made is the one to write, unless the caller cut some of its records.
+      const cut = work.touches.some((i) => isCut(plan.records[i] as PlannedRecord, stopAt));
+      try {
+        if (
+          await this.writeEntity(
+            plan,
+            work,
+            stored.get(work.pk),
+            cut ? undefined : { folded, result },
+            stopAt,
+          )
+        ) {
+          written++;
+        }
+      } catch (error) {
+        errors.push({ entityType: work.group.entity.name, error: describe(error) });
+        for (const i of work.touches) {
+          const p = plan.records[i] as PlannedRecord;
+          if (p.role !== "copy" && !isCut(p, stopAt))
+            lowerTo(failedAt, p.record.shardId, p.record.sequenceNumber);
+        }
+      }
+    });
+    return {
+      failed: [...failedAt].map(([shardId, sequenceNumber]) => ({ shardId, sequenceNumber })),
+      written,
+      errors,
+    };
+  }
+
+  /**
+   * Writes one entity: fold, compact, conditional write on the revision folded from; on a
+   * conflict, fold again onto the item the table returned. True when something was written.
+   */
+  private async writeEntity(
+    plan: BatchPlan,
+    work: EntityWork,
+    loaded: StoredEntity | undefined,
+    prepared: Omit<Fold, "work"> | undefined,
+    stopAt: ReadonlyMap<string, string>,
+  ): Promise<boolean> {
+    let previous = loaded;
+    let reuse = prepared;
+    for (let attempt = 0; ; attempt++) {
+      const nowMs = this.clock();
+      let state: EntityState;
+      let changed: boolean;
+      if (reuse) {
+        state = reuse.folded;
+        changed = reuse.result.changed;
+        reuse = undefined;
+      } else {
+        state = decodeEntity(work.pk, previous, this.byKey);
+        changed = foldEntity(plan, work, state, { read: false, stopAt, nowMs }).changed;
+      }
+      if (!changed) return false;
+      compactEntityState(state, this.byKey, { nowMs, highWaterRetentionMs: this.highWaterRetentionMs });
+      const expiresAtMs =
+        entityExpiresAtMs(state, this.byKey, {
+          nowMs,
+          highWaterRetentionMs: this.highWaterRetentionMs,
+          maxEventLatenessMs: this.maxEventLatenessMs,
+        }) + this.expiryMarginMs;
+      const item: StoredEntity = {
+        revision: (previous?.revision ?? 0) + 1,
+        state: encodeState(state, this.byKey),
+        expiresAt: Math.ceil(expiresAtMs / 1000),
+      };
+      const size = itemSizeBytes(work.pk, item);
+      if (size > MAX_ITEM_BYTES) {
+        throw new EntityTooLargeError(`${work.group.entity.name} state would take ${size} bytes`);
+      }
+      const outcome = await this.table.put(work.pk, item, previous);
+      if (outcome.ok) return true;
+      // Another writer got there first (another shard, or a duplicate invocation): start over
+      // from the item it left.
+      if (attempt + 1 >= this.maxWriteAttempts) {
+        throw new WriteConflictError(
+          `${work.group.entity.name}: still conflicting after ${attempt + 1} attempts`,
+        );
+      }
+      previous = outcome.current;
+      await this.sleep(backoffDelayMs(attempt, 5, 200, this.random));
+    }
+  }
+}
+
+function isCut(p: PlannedRecord, stopAt: ReadonlyMap<string, string>): boolean {
+  const stop = stopAt.get(p.record.shardId);
+  return stop !== undefined && compareSequenceNumbers(p.record.sequenceNumber, stop) >= 0;
+}
+
+function lowerTo(map: Map<string, string>, shardId: string, sequenceNumber: string): void {
+  const current = map.get(shardId);
+  if (current === undefined || compareSequenceNumbers(sequenceNumber, current) < 0)
+    map.set(shardId, sequenceNumber);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
