@@ -16,8 +16,12 @@ import type { FeatureStateStore } from "#shared/ports/state-store";
  * store: the same harness drives the in-memory engine (unit) and DynamoDB Local (integration).
  */
 
-/** 2026-01-01T00:00:00Z: the start of every generated stream. */
-export const T0 = Date.UTC(2026, 0, 1);
+/**
+ * The start of every generated stream: 1 January of next year (UTC). In the future on purpose:
+ * DynamoDB Local runs TTL deletion on its own wall clock, and items of a stream in the past
+ * would expire (and vanish) while a test reads them.
+ */
+export const T0 = Date.UTC(new Date().getUTCFullYear() + 1, 0, 1);
 
 /** Builds a clean event; only what a test names differs from a plain login. */
 export function cleanEvent(

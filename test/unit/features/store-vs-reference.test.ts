@@ -36,7 +36,8 @@ class FaultyTable extends MemoryStateTable implements WriteFaults {
     this.armed = false;
   }
   override async put(...args: Parameters<MemoryStateTable["put"]>) {
-    if (this.armed && (this.mask >> Math.min(this.writes++, 15)) & 1) throw new Error("injected write failure");
+    if (this.armed && (this.mask >> Math.min(this.writes++, 15)) & 1)
+      throw new Error("injected write failure");
     return super.put(...args);
   }
 }
@@ -71,5 +72,5 @@ describe("feature store engine against the reference", () => {
       }),
       { numRuns: 300 },
     );
-  });
+  }, 60_000);
 });

@@ -1,0 +1,261 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { GetItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LocalStack, startLocalStack } from "#local/local-stack";
+import { createDynamoDbClient } from "#shared/adapters/aws-clients";
+import { DynamoDbStateStore } from "#shared/adapters/dynamodb-state-store";
+import { compileFeatureSet, DEFAULT_FEATURE_SET, type FeatureRecord } from "#shared/domain/features/index";
+import { TTL_ATTRIBUTE } from "#shared/resources";
+import {
+  buildRecords,
+  cleanEvent,
+  deliver,
+  referenceVectors,
+  SHARDS,
+  scenario,
+  T0,
+  TEST_FEATURE_SET,
+  touchedEntities,
+  type WriteFaults,
+} from "../../unit/features/feature-streams";
+
+/**
+ * The DynamoDB state store on DynamoDB Local: random streams delivered with redeliveries,
+ * bisected retries, crashes at every step and re-sent events give exactly the reference's
+ * values for every feature of every event, and end in the reference's state.
+ */
+
+const set = compileFeatureSet(TEST_FEATURE_SET);
+
+/** Fails selected UpdateItem requests before they are sent, the way a lost connection would. */
+function injectWriteFaults(client: ReturnType<typeof createDynamoDbClient>): WriteFaults {
+  let armed = false;
+  let mask = 0;
+  let writes = 0;
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      if (
+        armed &&
+        args.input !== null &&
+        typeof args.input === "object" &&
+        "UpdateExpression" in args.input
+      ) {
+        if ((mask >> Math.min(writes++, 15)) & 1) throw new Error("injected write failure");
+      }
+      return next(args);
+    },
+    { step: "initialize", name: "injectWriteFaults" },
+  );
+  return {
+    arm(m) {
+      armed = true;
+      mask = m;
+      writes = 0;
+    },
+    disarm() {
+      armed = false;
+    },
+  };
+}
+
+describe("DynamoDbStateStore on DynamoDB Local", () => {
+  let stack: LocalStack;
+  beforeAll(async () => {
+    stack = await startLocalStack({ stateDir: mkdtempSync(join(tmpdir(), "vigil-features-")) });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it("gives every event the reference's values under redelivery, bisects, crashes and re-sends", async () => {
+    const client = createDynamoDbClient(stack.env);
+    const faults = injectWriteFaults(client);
+    const endOfStream = T0 + 3_600_000;
+    const store = new DynamoDbStateStore({
+      client,
+      tableName: stack.names.tables.state,
+      features: set,
+      clock: () => endOfStream,
+    });
+    let run = 0;
+    let decided = 0;
+    await fc.assert(
+      fc.asyncProperty(scenario(5, 30), async (s) => {
+        const shards = buildRecords(s, `i${run++}`);
+        const result = await deliver(store, faults, shards, s.attempts);
+        const { vectors, reference } = referenceVectors(set, result.order);
+        expect(result.decisions.size).toBe(vectors.size);
+        decided += vectors.size;
+        for (const [eventId, expected] of vectors) {
+          expect({ eventId, ...result.decisions.get(eventId)?.vector }).toEqual({ eventId, ...expected });
+        }
+        const lastEvent = Math.max(...result.order.map((e) => Date.parse(e.occurredAt)));
+        for (const at of [lastEvent, endOfStream]) {
+          const reader = new DynamoDbStateStore({
+            client,
+            tableName: stack.names.tables.state,
+            features: set,
+            clock: () => at,
+          });
+          for (const entity of touchedEntities(set, result.order)) {
+            const actual = await reader.read(entity.type, entity.values);
+            expect({ entity, features: actual.features }).toEqual({
+              entity,
+              features: reference.read(entity.type, entity.values, at),
+            });
+          }
+        }
+      }),
+      { numRuns: 25, seed: Number(process.env.VIGIL_PROPERTY_SEED ?? Date.now() % 2 ** 31) },
+    );
+    expect(decided).toBeGreaterThan(50);
+    expect(store.stats.conflicts).toBe(0);
+  });
+
+  it("writes each entity at most once per batch and nothing when a batch is delivered again", async () => {
+    const client = createDynamoDbClient(stack.env);
+    const store = new DynamoDbStateStore({
+      client,
+      tableName: stack.names.tables.state,
+      features: compileFeatureSet(DEFAULT_FEATURE_SET),
+      clock: () => T0 + 60_000,
+    });
+    const records: FeatureRecord[] = Array.from({ length: 20 }, (_, i) => ({
+      event: cleanEvent({
+        eventId: `once-${i}`,
+        at: T0 + i * 1_000,
+        type: i % 2 === 0 ? "payment" : "login",
+        userId: `once-u${i % 3}`,
+        deviceId: `once-d${i % 2}`,
+        ip: "192.0.2.7",
+        ...(i % 2 === 0 ? { amount: "10.00", currency: "EUR", cardFingerprint: "once-card" } : {}),
+      }),
+      shardId: SHARDS[0],
+      sequenceNumber: String(1_000 + i),
+    }));
+    const pass = await store.prepare(records, new Map());
+    // users 3, devices 2, ip 1, card 1, user+device pairs: (i%3, i%2) gives 6.
+    expect(pass.entities).toBe(13);
+    const before = { ...store.stats };
+    const result = await pass.commit();
+    expect(result).toEqual({ failed: [], written: 13, errors: [] });
+    expect(store.stats.writeRequests - before.writeRequests).toBe(13);
+    expect(store.stats.readRequests).toBe(1);
+    expect(pass.vectors.get("once-18")?.values).toMatchObject({
+      payments_per_card_10m: 10,
+      card_spend_24h: 10_000,
+      accounts_per_ip_1h: 3,
+      accounts_per_device_1h: 3,
+      devices_per_user_1h: 2,
+      logins_per_user_10m: 3,
+    });
+
+    // The whole batch again (a retry after a lost checkpoint): read, nothing written.
+    const again = await store.prepare(
+      records,
+      new Map(
+        records.map((r) => [r.event.eventId, { shardId: r.shardId, sequenceNumber: r.sequenceNumber }]),
+      ),
+    );
+    expect(again.vectors.size).toBe(0);
+    expect(await again.commit()).toEqual({ failed: [], written: 0, errors: [] });
+    const card = await store.read("cardFingerprint", ["once-card"]);
+    expect(card.features.find((f) => f.id === "card_spend_24h")?.value).toEqual({ EUR: 10_000 });
+    expect(card.highWater).toEqual({ [SHARDS[0]]: "1018" });
+    expect(card.revision).toBe(1);
+  });
+
+  it("sets the TTL from the longest window and the lateness bound, and reads an item TTL has not removed yet", async () => {
+    const client = createDynamoDbClient(stack.env);
+    const now = T0 + 10 * 60_000;
+    const store = new DynamoDbStateStore({
+      client,
+      tableName: stack.names.tables.state,
+      features: compileFeatureSet(DEFAULT_FEATURE_SET),
+      clock: () => now,
+      maxEventLatenessMs: 7 * 86_400_000,
+      expiryMarginMs: 86_400_000,
+      highWaterRetentionMs: 8 * 86_400_000,
+    });
+    const event = cleanEvent({ eventId: "ttl-1", at: T0 + 5 * 60_000, userId: "ttl-u", deviceId: "ttl-d" });
+    const pass = await store.prepare([{ event, shardId: SHARDS[1], sequenceNumber: "7" }], new Map());
+    await pass.commit();
+    const raw = await client.send(
+      new GetItemCommand({ TableName: stack.names.tables.state, Key: { pk: { S: "userId#ttl-u" } } }),
+    );
+    // user_last_seen_30d: 12 h buckets; its data is out of every window from (bucket(t) + 60) · 12 h,
+    // plus 7 days of accepted lateness, plus 1 day of margin.
+    const twelveHours = 43_200_000;
+    const dataEnd = (Math.floor((T0 + 5 * 60_000) / twelveHours) + 60) * twelveHours;
+    expect(raw.Item?.[TTL_ATTRIBUTE]?.N).toBe(String(Math.ceil((dataEnd + 8 * 86_400_000) / 1000)));
+
+    // 31 days later the item is still there (TTL is lazy): reads must not see its old data.
+    const later = new DynamoDbStateStore({
+      client,
+      tableName: stack.names.tables.state,
+      features: compileFeatureSet(DEFAULT_FEATURE_SET),
+      clock: () => T0 + 31 * 86_400_000,
+    });
+    const reading = await later.read("userId", ["ttl-u"]);
+    expect(reading.exists).toBe(true);
+    expect(reading.features.find((f) => f.id === "user_last_seen_30d")?.value).toBeNull();
+    expect(reading.features.find((f) => f.id === "devices_per_user_24h")?.value).toBe(0);
+  });
+
+  it("retries a write that lost a race with another writer and keeps both contributions", async () => {
+    const client = createDynamoDbClient(stack.env);
+    const features = compileFeatureSet(DEFAULT_FEATURE_SET);
+    const store = () =>
+      new DynamoDbStateStore({
+        client,
+        tableName: stack.names.tables.state,
+        features,
+        clock: () => T0 + 60_000,
+      });
+    const first = store();
+    const second = store();
+    const record = (i: number, shard: number): FeatureRecord => ({
+      event: cleanEvent({ eventId: `race-${i}`, at: T0 + i, userId: `race-u${i}`, deviceId: "race-device" }),
+      shardId: SHARDS[shard] as string,
+      sequenceNumber: String(500 + i),
+    });
+    // Both read the device before either writes: the second write must fail its condition, fold
+    // again onto what the first wrote, and succeed.
+    const a = await first.prepare([record(1, 0)], new Map());
+    const b = await second.prepare([record(2, 1)], new Map());
+    await a.commit();
+    expect(await b.commit()).toMatchObject({ failed: [], errors: [] });
+    expect(second.stats.conflicts).toBeGreaterThan(0);
+    const device = await first.read("deviceId", ["race-device"]);
+    const accounts = device.features.find((f) => f.id === "accounts_per_device_1h");
+    expect(accounts?.distinctValues).toEqual(["race-u1", "race-u2"]);
+    expect(device.highWater).toEqual({ [SHARDS[0]]: "501", [SHARDS[1]]: "502" });
+  });
+
+  it("refuses to read an item whose state was written by something else", async () => {
+    const client = createDynamoDbClient(stack.env);
+    await client.send(
+      new UpdateItemCommand({
+        TableName: stack.names.tables.state,
+        Key: { pk: { S: "deviceId#corrupt" } },
+        UpdateExpression: "SET s = :s, rev = :r",
+        ExpressionAttributeValues: { ":s": { S: "{not json" }, ":r": { N: "1" } },
+      }),
+    );
+    const store = new DynamoDbStateStore({
+      client,
+      tableName: stack.names.tables.state,
+      features: compileFeatureSet(DEFAULT_FEATURE_SET),
+    });
+    await expect(store.read("deviceId", ["corrupt"])).rejects.toThrow(
+      "state item deviceId#corrupt is unreadable",
+    );
+    const event = cleanEvent({ eventId: "corrupt-1", at: T0, deviceId: "corrupt" });
+    await expect(
+      store.prepare([{ event, shardId: SHARDS[0], sequenceNumber: "1" }], new Map()),
+    ).rejects.toThrow("unreadable");
+  });
+});
