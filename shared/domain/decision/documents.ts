@@ -1,0 +1,131 @@
+import { DecisionEngine, type EngineOptions, type EngineParts } from "#shared/domain/decision/engine";
+import { ConfigValidationError } from "#shared/domain/decision/issues";
+import { ListIndex } from "#shared/domain/decision/lists/list-index";
+import type { ListsDocument } from "#shared/domain/decision/lists/list-schema";
+import { validateListsDocument } from "#shared/domain/decision/lists/validate-lists";
+import { compileModelDocument } from "#shared/domain/decision/model/compile-model";
+import type { RuleCompileOptions } from "#shared/domain/decision/rules/compile-rule";
+import { type CompiledRuleset, compileRuleset } from "#shared/domain/decision/rules/compile-ruleset";
+
+/**
+ * The configuration documents the decision engine reads from the config table, and the factory
+ * that turns stored versions into an engine, compiling each document once per version.
+ */
+
+/** Document kinds in the config table (features: issue 4's feature definitions). */
+export const DECISION_KINDS = ["rules", "lists", "model"] as const;
+/** One of DECISION_KINDS. */
+export type DecisionKind = (typeof DECISION_KINDS)[number];
+
+/** A document as stored: its config-table version and its content. */
+export interface VersionedDocument {
+  readonly version: number;
+  readonly document: unknown;
+}
+
+/** The stored documents an engine is built from; a missing kind means "not configured". */
+export type DecisionDocuments = Readonly<Partial<Record<DecisionKind, VersionedDocument>>>;
+
+/** Validates a document of a kind as `apply` must before writing; throws ConfigValidationError. */
+export function validateDecisionDocument(
+  kind: DecisionKind,
+  document: unknown,
+  options: RuleCompileOptions = {},
+): void {
+  switch (kind) {
+    case "rules":
+      compileRuleset(document, options);
+      return;
+    case "lists":
+      validateListsDocument(document);
+      return;
+    case "model":
+      compileModelDocument(document, options);
+      return;
+  }
+}
+
+/** A document kind that failed to compile, with the version that failed. */
+export class DecisionConfigError extends Error {
+  override readonly name = "DecisionConfigError";
+  constructor(
+    readonly kind: DecisionKind,
+    readonly version: number,
+    override readonly cause: unknown,
+  ) {
+    super(`${kind} version ${version} is invalid: ${cause instanceof Error ? cause.message : String(cause)}`);
+  }
+}
+
+/**
+ * Builds engines from stored documents, compiling each kind once per version: a refresh that
+ * changes only the lists reuses the compiled rules and model. Keeps the last two versions of each
+ * kind, enough for a flip back and forth without recompiling.
+ */
+export class DecisionEngineFactory {
+  private readonly rules = new VersionCache<CompiledRuleset>();
+  private readonly lists = new VersionCache<{ index: ListIndex; document: ListsDocument }>();
+  private readonly models = new VersionCache<ReturnType<typeof compileModelDocument>>();
+
+  constructor(private readonly options: { readonly engine?: EngineOptions } = {}) {}
+
+  /** The compiled ruleset of a version (cached), or throws DecisionConfigError. */
+  ruleset(doc: VersionedDocument): CompiledRuleset {
+    return this.rules.get(doc.version, () => wrap("rules", doc.version, () => compileRuleset(doc.document)));
+  }
+
+  /** An engine for these documents; throws DecisionConfigError naming the first invalid kind. */
+  build(documents: DecisionDocuments): DecisionEngine {
+    const parts: {
+      rules?: EngineParts["rules"];
+      lists?: EngineParts["lists"];
+      model?: EngineParts["model"];
+    } = {};
+    if (documents.rules)
+      parts.rules = { version: documents.rules.version, ruleset: this.ruleset(documents.rules) };
+    const lists = documents.lists;
+    if (lists) {
+      const compiled = this.lists.get(lists.version, () =>
+        wrap("lists", lists.version, () => {
+          const document = validateListsDocument(lists.document);
+          return { index: new ListIndex(document), document };
+        }),
+      );
+      parts.lists = { version: lists.version, index: compiled.index };
+    }
+    const model = documents.model;
+    if (model) {
+      const compiled = this.models.get(model.version, () =>
+        wrap("model", model.version, () => compileModelDocument(model.document)),
+      );
+      parts.model = { active: compiled.active, ...(compiled.shadow ? { shadow: compiled.shadow } : {}) };
+    }
+    return new DecisionEngine(parts, this.options.engine);
+  }
+}
+
+function wrap<T>(kind: DecisionKind, version: number, compile: () => T): T {
+  try {
+    return compile();
+  } catch (error) {
+    if (error instanceof ConfigValidationError) throw new DecisionConfigError(kind, version, error);
+    throw error;
+  }
+}
+
+/** The compiled form of the last few versions of one kind. */
+class VersionCache<T> {
+  private readonly entries = new Map<number, T>();
+
+  get(version: number, compile: () => T): T {
+    const hit = this.entries.get(version);
+    if (hit !== undefined) return hit;
+    const value = compile();
+    this.entries.set(version, value);
+    if (this.entries.size > 2) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.entries.delete(oldest);
+    }
+    return value;
+  }
+}

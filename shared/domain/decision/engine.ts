@@ -1,0 +1,213 @@
+import type { CelInput } from "@bufbuild/cel";
+import { actionRank, severityRank } from "#shared/domain/decision/action";
+import type {
+  DecisionVersions,
+  EngineDecision,
+  ListHit,
+  RuleError,
+  RuleHit,
+} from "#shared/domain/decision/decision";
+import { type ListIndex, listSubject } from "#shared/domain/decision/lists/list-index";
+import { ALLOW_LIST, BLOCK_LIST, type ListKind } from "#shared/domain/decision/lists/list-schema";
+import {
+  type CompiledModel,
+  type ModelScore,
+  topContributions,
+} from "#shared/domain/decision/model/compile-model";
+import type { ScenarioPolicy } from "#shared/domain/decision/policy/policy-schema";
+import { resolvePolicies } from "#shared/domain/decision/policy/policy-schema";
+import { resolveAction } from "#shared/domain/decision/policy/resolve-action";
+import { eventInput, featuresInput } from "#shared/domain/decision/rules/cel-input";
+import type { CompiledRuleset } from "#shared/domain/decision/rules/compile-ruleset";
+import type { CleanEvent } from "#shared/domain/event/index";
+
+/** The compiled configuration an engine decides with; every part is optional. */
+export interface EngineParts {
+  readonly rules?: { readonly version: number | null; readonly ruleset: CompiledRuleset };
+  readonly lists?: { readonly version: number | null; readonly index: ListIndex };
+  readonly model?: { readonly active: CompiledModel; readonly shadow?: CompiledModel };
+}
+
+/** One event to decide, with the features computed for it. */
+export interface DecisionInput {
+  readonly event: CleanEvent;
+  /** The feature vector (`FeatureVector` fits): values by id, null when unknown, and its version. */
+  readonly features: {
+    readonly version: string | null;
+    readonly values: Readonly<Record<string, number | null | undefined>>;
+  };
+}
+
+/** Tuning of the engine's output. */
+export interface EngineOptions {
+  /** Model contributions kept in a decision. Default 5. */
+  readonly contributions?: number;
+  /** Model reason codes added to the reasons when the score falls in a non-pass band. Default 3. */
+  readonly modelReasons?: number;
+}
+
+const NO_RULES_POLICIES = resolvePolicies(undefined);
+
+/**
+ * Decides events with one configuration: built once per configuration version (compiling is the
+ * expensive part and happens before), then called per batch. Pure and synchronous: the caller
+ * passes `now` (epoch ms) for list expiry, so the same inputs always give the same decision.
+ */
+export class DecisionEngine {
+  private readonly contributionCount: number;
+  private readonly modelReasonCount: number;
+
+  constructor(
+    readonly parts: EngineParts,
+    options: EngineOptions = {},
+  ) {
+    this.contributionCount = options.contributions ?? 5;
+    this.modelReasonCount = options.modelReasons ?? 3;
+  }
+
+  /** Decides every event of a batch at the same evaluation time. */
+  decideBatch(inputs: readonly DecisionInput[], now: number): EngineDecision[] {
+    return inputs.map((input) => this.decide(input, now));
+  }
+
+  /** Decides one event. Never throws for an event: rule failures are recorded as ruleErrors. */
+  decide(input: DecisionInput, now: number): EngineDecision {
+    const { event } = input;
+    const ruleset = this.parts.rules?.ruleset;
+    const policy: ScenarioPolicy = (ruleset?.policies ?? NO_RULES_POLICIES)[event.type];
+    const eventMs = Date.parse(event.occurredAt);
+
+    // Lists: the policy's kinds and every pair a rule reads, looked up once.
+    const subject = listSubject(event);
+    const index = this.parts.lists?.index;
+    const match = (name: string, kind: ListKind) =>
+      index === undefined ? undefined : index.match(name, kind, subject, now);
+    const blockHits: ListHit[] = [];
+    for (const kind of policy.blockList) {
+      const entry = match(BLOCK_LIST, kind);
+      if (entry !== undefined) blockHits.push({ list: "block", kind, entry });
+    }
+    const allowHits: ListHit[] = [];
+    for (const kind of policy.allowList) {
+      const entry = match(ALLOW_LIST, kind);
+      if (entry !== undefined) allowHits.push({ list: "allow", kind, entry });
+    }
+
+    // Models.
+    const modelInput = { event, eventMs, features: input.features.values };
+    const active: ModelScore | undefined = this.parts.model?.active.score(modelInput);
+    const challenger: ModelScore | undefined = this.parts.model?.shadow?.score(modelInput);
+    const score = active?.score ?? null;
+
+    // Rules.
+    const hits: RuleHit[] = [];
+    const errors: RuleError[] = [];
+    const rules = ruleset?.byScenario[event.type] ?? [];
+    if (rules.length > 0 && ruleset) {
+      const lists = new Map<string, Map<string, CelInput>>();
+      for (const { name, kind } of ruleset.lists) {
+        let kinds = lists.get(name);
+        if (kinds === undefined) {
+          kinds = new Map();
+          lists.set(name, kinds);
+        }
+        kinds.set(kind, match(name, kind) !== undefined);
+      }
+      const activation: Record<string, CelInput> = {
+        event: eventInput(event),
+        features: featuresInput(input.features.values),
+        lists,
+      };
+      if (score !== null) activation.score = score;
+      for (const compiled of rules) {
+        const rule = compiled.rule;
+        const shadow = rule.mode === "shadow";
+        const outcome = compiled.evaluate(activation);
+        if (!outcome.ok) {
+          const { message, line, column } = outcome;
+          errors.push({ id: rule.id, version: rule.version ?? null, shadow, message, line, column });
+        } else if (outcome.hit) {
+          hits.push({
+            id: rule.id,
+            version: rule.version ?? null,
+            action: rule.action,
+            severity: rule.severity,
+            reason: compiled.reason,
+            shadow,
+          });
+        }
+      }
+      sortHits(hits);
+    }
+
+    const activeHits = hits.filter((h) => !h.shadow);
+    const verdict = resolveAction(policy, {
+      blockListed: blockHits.length > 0,
+      allowListed: allowHits.length > 0,
+      ruleActions: activeHits.map((h) => h.action),
+      score,
+    });
+    const modelReasons = (s: ModelScore | undefined) =>
+      s ? topContributions(s.contributions, this.modelReasonCount).map((c) => c.reason) : [];
+    const reasonsFor = (
+      v: typeof verdict,
+      ruleHits: readonly RuleHit[],
+      modelScore: ModelScore | undefined,
+    ): string[] => {
+      if (v.decidedBy === "allow_list") return allowHits.map((h) => listReason(h));
+      const out = [
+        ...(v.decidedBy === "block_list" ? blockHits.map((h) => listReason(h)) : []),
+        ...ruleHits.map((h) => h.reason),
+      ];
+      if (v.band && v.band.action !== "pass") out.push(v.band.reason, ...modelReasons(modelScore));
+      return [...new Set(out)];
+    };
+
+    const shadowScore = challenger?.score ?? score;
+    const shadowVerdict = resolveAction(policy, {
+      blockListed: blockHits.length > 0,
+      allowListed: allowHits.length > 0,
+      ruleActions: hits.map((h) => h.action),
+      score: shadowScore,
+    });
+    const versions: DecisionVersions = {
+      rules: this.parts.rules?.version ?? null,
+      lists: this.parts.lists?.version ?? null,
+      model: this.parts.model?.active.version ?? null,
+      shadowModel: this.parts.model?.shadow?.version ?? null,
+      features: input.features.version,
+    };
+    return {
+      action: verdict.action,
+      decidedBy: verdict.decidedBy,
+      score,
+      ruleHits: hits,
+      ruleErrors: errors,
+      reasons: reasonsFor(verdict, activeHits, active),
+      contributions: active ? topContributions(active.contributions, this.contributionCount) : [],
+      listHits:
+        verdict.decidedBy === "block_list" ? blockHits : verdict.decidedBy === "allow_list" ? allowHits : [],
+      band: verdict.band,
+      shadow: {
+        action: shadowVerdict.action,
+        score: challenger?.score ?? null,
+        reasons: reasonsFor(shadowVerdict, hits, challenger ?? active),
+      },
+      versions,
+    };
+  }
+}
+
+/** `LIST_BLOCK_DEVICE`, `LIST_ALLOW_EMAIL_DOMAIN`. */
+function listReason(hit: ListHit): string {
+  const kind = hit.kind.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
+  return `LIST_${hit.list.toUpperCase()}_${kind}`;
+}
+
+/** Strongest action first, then highest severity, then document order (sort is stable). */
+function sortHits(hits: RuleHit[]): void {
+  hits.sort(
+    (a, b) =>
+      actionRank(b.action) - actionRank(a.action) || severityRank(b.severity) - severityRank(a.severity),
+  );
+}
