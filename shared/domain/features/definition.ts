@@ -210,7 +210,7 @@ export function compileFeatureSet(input: unknown, options: CompileOptions = {}):
   const stateKeys = new Map<string, string>();
   for (const f of features) {
     const other = stateKeys.get(`${f.entity.name} ${f.stateKey}`);
-    if (other !== undefined) {
+    if (other !== undefined && other !== f.id) {
       issues.push({ path: f.id, message: `state key collides with ${other}; rename one of them` });
     }
     stateKeys.set(`${f.entity.name} ${f.stateKey}`, f.id);
@@ -242,12 +242,13 @@ function compileFeature(
 ): CompiledFeature | undefined {
   const before = issues.length;
   const windowMs = parseDuration(definition.window) ?? 0;
-  if (windowMs < MIN_WINDOW_MS || windowMs > MAX_WINDOW_MS) {
-    issues.push({ path: `${path}.window`, message: "must be between 1m and 30d" });
-  }
+  const windowOk = windowMs >= MIN_WINDOW_MS && windowMs <= MAX_WINDOW_MS;
+  if (!windowOk) issues.push({ path: `${path}.window`, message: "must be between 1m and 30d" });
   let bucketMs =
     definition.bucket === undefined ? defaultBucketMs(windowMs) : parseDuration(definition.bucket);
-  if (bucketMs === undefined) {
+  if (!windowOk) {
+    bucketMs ??= 1;
+  } else if (bucketMs === undefined) {
     issues.push({
       path: `${path}.window`,
       message: `no round bucket size of at most window/60 divides ${definition.window}; set "bucket" explicitly`,
