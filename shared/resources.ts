@@ -45,6 +45,13 @@ export const STREAMS = {
     retentionHours: 24,
     envVar: "VIGIL_EVENTS_STREAM",
   },
+  decisions: {
+    id: "Decisions",
+    purpose: "Every decision, published by score (identifiers pseudonymized), consumed by alert and audit.",
+    shardCount: 2,
+    retentionHours: 24,
+    envVar: "VIGIL_DECISIONS_STREAM",
+  },
 } as const satisfies Record<string, StreamDefinition>;
 
 export const TABLES = {
@@ -105,6 +112,8 @@ export interface FunctionDefinition {
   readonly timeoutSeconds: number;
   /** Tables it reads or writes, with the access it needs. */
   readonly tables: Readonly<Partial<Record<TableKey, "read" | "write" | "readWrite">>>;
+  /** Streams it puts records on (write access and the stream's env var). */
+  readonly publishes?: readonly StreamKey[];
   readonly eventSource?: EventSourceMappingDefinition;
 }
 
@@ -116,6 +125,7 @@ export const FUNCTIONS = {
     memoryMiB: 1024,
     timeoutSeconds: 60,
     tables: { decisions: "readWrite", state: "readWrite", config: "read", quarantine: "readWrite" },
+    publishes: ["decisions"],
     eventSource: {
       stream: "events",
       batchSize: 100,
