@@ -1,11 +1,12 @@
 import { DecisionEngine, type EngineOptions, type EngineParts } from "#shared/domain/decision/engine";
 import { ConfigValidationError } from "#shared/domain/decision/issues";
 import { ListIndex } from "#shared/domain/decision/lists/list-index";
-import type { ListsDocument } from "#shared/domain/decision/lists/list-schema";
 import { validateListsDocument } from "#shared/domain/decision/lists/validate-lists";
 import { compileModelDocument } from "#shared/domain/decision/model/compile-model";
 import type { RuleCompileOptions } from "#shared/domain/decision/rules/compile-rule";
 import { type CompiledRuleset, compileRuleset } from "#shared/domain/decision/rules/compile-ruleset";
+import { rulesDocumentSchema } from "#shared/domain/decision/rules/rule-schema";
+import { stampRules } from "#shared/domain/decision/rules/stamp-rules";
 
 /**
  * The configuration documents the decision engine reads from the config table, and the factory
@@ -45,6 +46,24 @@ export function validateDecisionDocument(
   }
 }
 
+/**
+ * What `apply` stores for a kind: the document validated and compiled (so nothing invalid is
+ * ever written), and for rules stamped with lifecycle metadata against the previous version.
+ * Throws ConfigValidationError.
+ */
+export function prepareDocument(
+  kind: DecisionKind,
+  previous: unknown,
+  next: unknown,
+  stamp: { readonly author: string; readonly now: string },
+  options: RuleCompileOptions = {},
+): unknown {
+  validateDecisionDocument(kind, next, options);
+  if (kind !== "rules") return next;
+  const before = previous === undefined ? undefined : rulesDocumentSchema.safeParse(previous);
+  return stampRules(before?.success ? before.data : undefined, rulesDocumentSchema.parse(next), stamp);
+}
+
 /** A document kind that failed to compile, with the version that failed. */
 export class DecisionConfigError extends Error {
   override readonly name = "DecisionConfigError";
@@ -63,44 +82,48 @@ export class DecisionConfigError extends Error {
  * kind, enough for a flip back and forth without recompiling.
  */
 export class DecisionEngineFactory {
-  private readonly rules = new VersionCache<CompiledRuleset>();
-  private readonly lists = new VersionCache<{ index: ListIndex; document: ListsDocument }>();
+  private readonly rulesets = new VersionCache<CompiledRuleset>();
+  private readonly listIndexes = new VersionCache<ListIndex>();
   private readonly models = new VersionCache<ReturnType<typeof compileModelDocument>>();
 
   constructor(private readonly options: { readonly engine?: EngineOptions } = {}) {}
 
-  /** The compiled ruleset of a version (cached), or throws DecisionConfigError. */
-  ruleset(doc: VersionedDocument): CompiledRuleset {
-    return this.rules.get(doc.version, () => wrap("rules", doc.version, () => compileRuleset(doc.document)));
+  /** The compiled rules of a stored version (cached by version); throws DecisionConfigError. */
+  rules(doc: VersionedDocument): NonNullable<EngineParts["rules"]> {
+    const ruleset = this.rulesets.get(doc.version, () =>
+      wrap("rules", doc.version, () => compileRuleset(doc.document)),
+    );
+    return { version: doc.version, ruleset };
+  }
+
+  /** The list index of a stored version (cached by version); throws DecisionConfigError. */
+  lists(doc: VersionedDocument): NonNullable<EngineParts["lists"]> {
+    const index = this.listIndexes.get(doc.version, () =>
+      wrap("lists", doc.version, () => new ListIndex(validateListsDocument(doc.document))),
+    );
+    return { version: doc.version, index };
+  }
+
+  /** The compiled models of a stored version (cached by version); throws DecisionConfigError. */
+  model(doc: VersionedDocument): NonNullable<EngineParts["model"]> {
+    const compiled = this.models.get(doc.version, () =>
+      wrap("model", doc.version, () => compileModelDocument(doc.document)),
+    );
+    return { active: compiled.active, ...(compiled.shadow ? { shadow: compiled.shadow } : {}) };
+  }
+
+  /** An engine from compiled parts (cheap: no compilation happens here). */
+  engine(parts: EngineParts): DecisionEngine {
+    return new DecisionEngine(parts, this.options.engine);
   }
 
   /** An engine for these documents; throws DecisionConfigError naming the first invalid kind. */
   build(documents: DecisionDocuments): DecisionEngine {
-    const parts: {
-      rules?: EngineParts["rules"];
-      lists?: EngineParts["lists"];
-      model?: EngineParts["model"];
-    } = {};
-    if (documents.rules)
-      parts.rules = { version: documents.rules.version, ruleset: this.ruleset(documents.rules) };
-    const lists = documents.lists;
-    if (lists) {
-      const compiled = this.lists.get(lists.version, () =>
-        wrap("lists", lists.version, () => {
-          const document = validateListsDocument(lists.document);
-          return { index: new ListIndex(document), document };
-        }),
-      );
-      parts.lists = { version: lists.version, index: compiled.index };
-    }
-    const model = documents.model;
-    if (model) {
-      const compiled = this.models.get(model.version, () =>
-        wrap("model", model.version, () => compileModelDocument(model.document)),
-      );
-      parts.model = { active: compiled.active, ...(compiled.shadow ? { shadow: compiled.shadow } : {}) };
-    }
-    return new DecisionEngine(parts, this.options.engine);
+    return this.engine({
+      ...(documents.rules ? { rules: this.rules(documents.rules) } : {}),
+      ...(documents.lists ? { lists: this.lists(documents.lists) } : {}),
+      ...(documents.model ? { model: this.model(documents.model) } : {}),
+    });
   }
 }
 

@@ -88,7 +88,12 @@ export function addListEntry(
   return { document: validateListsDocument(next), entry, replaced: kept.length !== current.length };
 }
 
-/** Removes the entry of a list with this kind and value; throws when there is none. */
+/** `remove` named an entry the list does not have. */
+export class ListEntryNotFoundError extends Error {
+  override readonly name = "ListEntryNotFoundError";
+}
+
+/** Removes the entry of a list with this kind and value; throws ListEntryNotFoundError when there is none. */
 export function removeListEntry(
   document: ListsDocument,
   input: Omit<ListEntryInput, "expiresAt" | "comment">,
@@ -97,11 +102,8 @@ export function removeListEntry(
   const value = normalized.ok ? normalized.value : input.value;
   const current = document.lists[input.list] ?? [];
   const entry = current.find((e) => e.kind === input.kind && e.value === value);
-  if (entry === undefined) {
-    throw new ConfigValidationError("lists", [
-      { path: `lists.${input.list}`, message: `has no ${input.kind} entry ${value}` },
-    ]);
-  }
+  if (entry === undefined)
+    throw new ListEntryNotFoundError(`list ${input.list} has no ${input.kind} entry ${value}`);
   const rest = current.filter((e) => e !== entry);
   const lists = { ...document.lists };
   if (rest.length === 0) delete lists[input.list];

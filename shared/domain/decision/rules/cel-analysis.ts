@@ -112,8 +112,10 @@ export function analyzeExpression(
   const problem = (e: Expr, message: string) => problems.push({ offset: offsetOf(e), message });
 
   const referenceFeature = (e: Expr, id: string) => {
+    // Reported once per id: `has(features.x) && features.x > 1` is one mistake, not two.
+    const first = !features.has(id);
     features.add(id);
-    if (options.knownFeatures !== undefined && !options.knownFeatures.has(id)) {
+    if (first && options.knownFeatures !== undefined && !options.knownFeatures.has(id)) {
       problem(e, `unknown feature '${id}'; the feature set has no feature with this id`);
     }
   };

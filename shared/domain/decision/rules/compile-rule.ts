@@ -120,7 +120,7 @@ export function compileRule(
       !result.ok &&
       (result.message.includes("no matching overload") || result.message.includes("not true or false"))
     ) {
-      issues.push(at(result.line, result.column, `in a ${scenario} event: ${result.message}`));
+      issues.push(at(result.line, result.column, `for ${scenario} events: ${result.message}`));
       return undefined;
     }
   }

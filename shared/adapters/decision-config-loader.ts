@@ -1,0 +1,233 @@
+import {
+  DECISION_KINDS,
+  DecisionConfigError,
+  type DecisionDocuments,
+  type DecisionEngine,
+  DecisionEngineFactory,
+  type DecisionKind,
+  type EngineParts,
+  type MetricEntry,
+  type VersionedDocument,
+} from "#shared/domain/decision/index";
+import type { ConfigHead, ConfigStore } from "#shared/ports/config-store";
+
+/** Default refresh interval: a change is in force for every decision made 30 s after it. */
+export const DEFAULT_REFRESH_MS = 30_000;
+
+/** How many older versions a cold start may walk back to find a valid one. */
+const MAX_WALK_BACK = 5;
+
+/** A problem found while loading configuration; the last good configuration stays in force. */
+export interface ConfigLoadError {
+  /** The document kind, or "store" when the config table could not be read. */
+  readonly kind: DecisionKind | "store";
+  /** The version that was refused (for invalid documents). */
+  readonly version?: number;
+  readonly message: string;
+}
+
+/** The configuration in force. */
+export interface LoadedConfig {
+  readonly engine: DecisionEngine;
+  /** Config-table version in force per kind (null: not configured). */
+  readonly versions: Readonly<Record<DecisionKind, number | null>>;
+  /** Epoch ms of the last successful check of the heads. */
+  readonly checkedAt: number;
+  /** Problems found by the refresh that produced this result (empty when all was well). */
+  readonly errors: readonly ConfigLoadError[];
+}
+
+/** Options of the loader. */
+export interface DecisionConfigLoaderOptions {
+  /** How long a checked configuration is trusted; default 30 s. */
+  readonly refreshMs?: number;
+  /** Epoch ms; injectable for tests. Default Date.now. */
+  readonly clock?: () => number;
+  /** Called for every load problem, e.g. to emit the ConfigLoadErrors metric or log. */
+  readonly onError?: (error: ConfigLoadError) => void;
+  /** Documents for kinds that have never been applied (e.g. the bundled defaults). */
+  readonly fallback?: DecisionDocuments;
+  readonly factory?: DecisionEngineFactory;
+}
+
+/**
+ * The score function's view of the config table: call `current()` once per batch.
+ *
+ * - Cheap when nothing changed: at most one BatchGetItem of the three head items per refresh
+ *   interval; a version's document is read and compiled only when the head names a new one.
+ * - Bounded staleness: a decision made at time t uses heads read after t − refreshMs.
+ * - Never worse than before: a version that fails to compile is refused and the last good
+ *   version of that kind stays in force; the refusal is reported on every refresh while the head
+ *   points at it (so an error metric keeps firing until someone fixes or rolls back). On a cold
+ *   start the loader walks back to the newest valid version instead.
+ * - A failed read of the table keeps the configuration in force (and is reported, and retried on
+ *   the next call); a cold start that cannot read the table throws, so the batch is retried
+ *   rather than decided without rules.
+ * - Kinds never applied use `fallback` (e.g. the bundled defaults) or stay unconfigured
+ *   (decisions then record `versions.<kind> = null`).
+ */
+export class DecisionConfigLoader {
+  private readonly refreshMs: number;
+  private readonly clock: () => number;
+  private readonly factory: DecisionEngineFactory;
+  private loaded: LoadedConfig | undefined;
+  private inFlight: Promise<LoadedConfig> | undefined;
+  /** Versions in force, with their compiled parts. */
+  private readonly inForce = new Map<DecisionKind, { version: number; doc: VersionedDocument }>();
+  /** Versions refused, so a bad head is not read and compiled again on every refresh. */
+  private readonly refused = new Map<DecisionKind, ConfigLoadError>();
+
+  constructor(
+    private readonly store: ConfigStore,
+    private readonly options: DecisionConfigLoaderOptions = {},
+  ) {
+    this.refreshMs = options.refreshMs ?? DEFAULT_REFRESH_MS;
+    this.clock = options.clock ?? Date.now;
+    this.factory = options.factory ?? new DecisionEngineFactory();
+  }
+
+  /** The configuration in force, refreshed first when the last check is refreshMs old or older. */
+  current(): Promise<LoadedConfig> {
+    const now = this.clock();
+    if (this.loaded && now - this.loaded.checkedAt < this.refreshMs) return Promise.resolve(this.loaded);
+    // Concurrent callers share one refresh.
+    this.inFlight ??= this.refresh(now).finally(() => {
+      this.inFlight = undefined;
+    });
+    return this.inFlight;
+  }
+
+  private async refresh(now: number): Promise<LoadedConfig> {
+    const errors: ConfigLoadError[] = [];
+    const report = (error: ConfigLoadError) => {
+      errors.push(error);
+      this.options.onError?.(error);
+    };
+    let heads: ReadonlyMap<string, ConfigHead>;
+    try {
+      heads = await this.store.heads(DECISION_KINDS);
+    } catch (error) {
+      report({ kind: "store", message: `config table not readable: ${messageOf(error)}` });
+      if (!this.loaded) throw error;
+      // Keep deciding with what is in force; try again on the next call rather than in 30 s.
+      return { ...this.loaded, errors };
+    }
+
+    let changed = this.loaded === undefined;
+    for (const kind of DECISION_KINDS) {
+      const head = heads.get(kind);
+      const inForce = this.inForce.get(kind);
+      if (head === undefined) {
+        const fallback = this.options.fallback?.[kind];
+        if (inForce === undefined && fallback) {
+          if (this.tryCompile(kind, fallback, report)) changed = true;
+        }
+        continue;
+      }
+      if (inForce?.version === head.version) continue;
+      const refused = this.refused.get(kind);
+      if (refused?.version === head.version) {
+        report(refused);
+        continue;
+      }
+      try {
+        const accepted = await this.loadVersion(kind, head.version, inForce === undefined, report);
+        if (accepted) changed = true;
+      } catch (error) {
+        report({ kind: "store", message: `config table not readable: ${messageOf(error)}` });
+        if (!this.loaded) throw error;
+      }
+    }
+
+    if (changed || !this.loaded) {
+      const parts: {
+        rules?: EngineParts["rules"];
+        lists?: EngineParts["lists"];
+        model?: EngineParts["model"];
+      } = {};
+      const rules = this.inForce.get("rules");
+      const lists = this.inForce.get("lists");
+      const model = this.inForce.get("model");
+      // Compiled parts come from the factory's per-version cache: nothing is compiled twice.
+      if (rules) parts.rules = this.factory.rules(rules.doc);
+      if (lists) parts.lists = this.factory.lists(lists.doc);
+      if (model) parts.model = this.factory.model(model.doc);
+      this.loaded = {
+        engine: this.factory.engine(parts),
+        versions: {
+          rules: rules?.version ?? null,
+          lists: lists?.version ?? null,
+          model: model?.version ?? null,
+        },
+        checkedAt: now,
+        errors,
+      };
+      return this.loaded;
+    }
+    this.loaded = { ...(this.loaded as LoadedConfig), checkedAt: now, errors };
+    return this.loaded;
+  }
+
+  /**
+   * Reads and compiles the head version; on a cold start (nothing in force) walks back to the
+   * newest version that compiles. Returns whether a version was put in force.
+   */
+  private async loadVersion(
+    kind: DecisionKind,
+    head: number,
+    coldStart: boolean,
+    report: (e: ConfigLoadError) => void,
+  ): Promise<boolean> {
+    const lowest = coldStart ? Math.max(1, head - MAX_WALK_BACK) : head;
+    for (let version = head; version >= lowest; version--) {
+      const stored = await this.store.get(kind, version);
+      if (stored === undefined) {
+        report({ kind, version, message: `${kind} version ${version} is named by the head but missing` });
+        continue;
+      }
+      if (this.tryCompile(kind, { version, document: stored.document }, report)) return true;
+    }
+    return false;
+  }
+
+  private tryCompile(
+    kind: DecisionKind,
+    doc: VersionedDocument,
+    report: (e: ConfigLoadError) => void,
+  ): boolean {
+    try {
+      if (kind === "rules") this.factory.rules(doc);
+      else if (kind === "lists") this.factory.lists(doc);
+      else this.factory.model(doc);
+    } catch (error) {
+      if (!(error instanceof DecisionConfigError)) throw error;
+      const refusal: ConfigLoadError = { kind, version: doc.version, message: error.message };
+      this.refused.set(kind, refusal);
+      report(refusal);
+      return false;
+    }
+    this.inForce.set(kind, { version: doc.version, doc });
+    return true;
+  }
+}
+
+/** Metric name for configuration load problems. */
+export const CONFIG_LOAD_ERRORS_METRIC = "ConfigLoadErrors";
+
+/** EMF entries for a refresh's problems: one per kind, dimensioned by kind. */
+export function configLoadMetrics(errors: readonly ConfigLoadError[]): MetricEntry[] {
+  const counts = new Map<string, number>();
+  for (const e of errors) counts.set(e.kind, (counts.get(e.kind) ?? 0) + 1);
+  return [...counts.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([kind, value]) => ({
+      name: CONFIG_LOAD_ERRORS_METRIC,
+      unit: "Count",
+      value,
+      dimensions: { kind },
+    }));
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
