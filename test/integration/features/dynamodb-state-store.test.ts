@@ -235,6 +235,56 @@ describe("DynamoDbStateStore on DynamoDB Local", () => {
     expect(device.highWater).toEqual({ [SHARDS[0]]: "501", [SHARDS[1]]: "502" });
   });
 
+  it("ends in the reference's state when two shards write shared entities concurrently", async () => {
+    const client = createDynamoDbClient(stack.env);
+    const features = compileFeatureSet(DEFAULT_FEATURE_SET);
+    const store = new DynamoDbStateStore({ client, tableName: stack.names.tables.state, features });
+    // Few devices, IPs and cards shared by many users on both shards: most batches of one shard
+    // touch items the other is writing at the same moment.
+    const events = Array.from({ length: 400 }, (_, i) =>
+      cleanEvent({
+        eventId: `conc-${i}`,
+        at: T0 + i * 500,
+        type: i % 3 === 0 ? "payment" : "login",
+        userId: `conc-u${i % 40}`,
+        deviceId: `conc-d${i % 3}`,
+        ip: `198.51.100.${i % 2}`,
+        ...(i % 3 === 0 ? { amount: "1.25", currency: "USD", cardFingerprint: `conc-c${i % 2}` } : {}),
+      }),
+    );
+    const shards = SHARDS.map((shardId, s) =>
+      events
+        .filter((e) => Number(e.userId.slice("conc-u".length)) % 2 === s)
+        .map((event, i): FeatureRecord => ({ event, shardId, sequenceNumber: String(1_000 + i) })),
+    );
+    await Promise.all(
+      shards.map(async (records) => {
+        for (let i = 0; i < records.length; i += 10) {
+          const pass = await store.prepare(records.slice(i, i + 10), new Map());
+          expect(await pass.commit()).toMatchObject({ failed: [], errors: [] });
+        }
+      }),
+    );
+    expect(store.stats.conflicts).toBeGreaterThan(0);
+    // No cap is reached and nothing is late, so the final state does not depend on the order
+    // in which the shards' writes interleaved.
+    const { reference } = referenceVectors(features, events);
+    const at = T0 + 400 * 500;
+    const reader = new DynamoDbStateStore({
+      client,
+      tableName: stack.names.tables.state,
+      features,
+      clock: () => at,
+    });
+    for (const entity of touchedEntities(features, events)) {
+      const actual = await reader.read(entity.type, entity.values);
+      expect({ entity, features: actual.features }).toEqual({
+        entity,
+        features: reference.read(entity.type, entity.values, at),
+      });
+    }
+  });
+
   it("refuses to read an item whose state was written by something else", async () => {
     const client = createDynamoDbClient(stack.env);
     await client.send(
