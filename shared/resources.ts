@@ -151,6 +151,13 @@ export const ENV = {
   maxFutureSkewSeconds: "VIGIL_MAX_FUTURE_SKEW_SECONDS",
   /** Allowed lateness of an event's `occurredAt` behind its arrival, in seconds. */
   maxLatenessSeconds: "VIGIL_MAX_LATENESS_SECONDS",
+  /**
+   * Secrets Manager secret (name or ARN) holding the pseudonymization key `{"keyId","key"}` (AWS).
+   * Exactly one of this and {@link ENV.pseudonymKeyFile} is set for a function that pseudonymizes.
+   */
+  pseudonymKeySecret: "VIGIL_PSEUDONYM_KEY_SECRET",
+  /** Local file holding the pseudonymization key, mode 0600 (local stack). */
+  pseudonymKeyFile: "VIGIL_PSEUDONYM_KEY_FILE",
   logLevel: "POWERTOOLS_LOG_LEVEL",
   serviceName: "POWERTOOLS_SERVICE_NAME",
   metricsNamespace: "POWERTOOLS_METRICS_NAMESPACE",
