@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { bootstrapResources, type LocalResourceNames, resourceEnv, resourceNames } from "#local/bootstrap";
 import { type Emulators, startEmulators } from "#local/emulators";
+import { prepareLocalSinks } from "#local/local-sinks";
 import { createDynamoDbClient, createKinesisClient } from "#shared/adapters/aws-clients";
 
 /** Default directory (relative to the working directory) for local stack data, logs and checkpoints. */
@@ -65,7 +66,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await bootstrapResources({ kinesis, dynamodb }, names, log);
     kinesis.destroy();
     dynamodb.destroy();
-    const env = { ...emulators.awsEnv, ...resourceEnv(names) };
+    // The key file and the alert/audit directories stand in for Secrets Manager, SNS and OpenSearch.
+    const env = { ...emulators.awsEnv, ...resourceEnv(names), ...prepareLocalSinks(stateDir) };
     const envFile = join(stateDir, "local.env");
     writeEnvFile(envFile, env);
     return { stateDir, emulators, names, env, envFile, stop: () => emulators.stop() };

@@ -158,6 +158,18 @@ export const ENV = {
   pseudonymKeySecret: "VIGIL_PSEUDONYM_KEY_SECRET",
   /** Local file holding the pseudonymization key, mode 0600 (local stack). */
   pseudonymKeyFile: "VIGIL_PSEUDONYM_KEY_FILE",
+  /** SNS topic alerts are published to (AWS, LocalStack). */
+  alertTopicArn: "VIGIL_ALERT_TOPIC_ARN",
+  /** Local stack: directory of the alert outbox (one JSON file per SNS Publish input) instead of SNS. */
+  alertOutboxDir: "VIGIL_ALERT_OUTBOX_DIR",
+  /** Alert policy as JSON (see docs/alerts.md); unset: the default policy. */
+  alertPolicy: "VIGIL_ALERT_POLICY",
+  /** OpenSearch domain endpoint the audit function indexes into, `https://host` (AWS, LocalStack). */
+  openSearchEndpoint: "VIGIL_OPENSEARCH_ENDPOINT",
+  /** Local stack: directory of the audit NDJSON files (`_bulk` format) instead of OpenSearch. */
+  auditDir: "VIGIL_AUDIT_DIR",
+  /** Prefix of the daily audit indices (`<prefix>-YYYY.MM.DD`). Default `vigil-decisions`. */
+  auditIndexPrefix: "VIGIL_AUDIT_INDEX_PREFIX",
   logLevel: "POWERTOOLS_LOG_LEVEL",
   serviceName: "POWERTOOLS_SERVICE_NAME",
   metricsNamespace: "POWERTOOLS_METRICS_NAMESPACE",
