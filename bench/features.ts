@@ -35,6 +35,7 @@ import {
   entityPk,
   eventKeyValues,
   type FeatureRecord,
+  planBatch,
   windowRange,
 } from "#shared/domain/features/index";
 
@@ -176,6 +177,8 @@ interface RunStats {
   estimatedWriteUnits?: number;
   entityBatches?: number;
   conflicts?: number;
+  /** Distinct entities per batch, summed, by entity type. */
+  byType?: Map<string, number>;
 }
 
 async function runStore(
@@ -186,11 +189,17 @@ async function runStore(
 ): Promise<RunStats> {
   const store = new DynamoDbStateStore({ client, tableName: table, features: set });
   let entityBatches = 0;
+  const byType = new Map<string, number>();
   const started = performance.now();
   await Promise.all(
     shards.map(async (records) => {
       for (let i = 0; i < records.length; i += BATCH) {
-        const pass = await store.prepare(records.slice(i, i + BATCH), new Map());
+        const batch = records.slice(i, i + BATCH);
+        for (const work of planBatch(set, batch, new Map()).entities) {
+          const type = work.group.entity.name;
+          byType.set(type, (byType.get(type) ?? 0) + 1);
+        }
+        const pass = await store.prepare(batch, new Map());
         entityBatches += pass.entities;
         const result = await pass.commit();
         if (result.failed.length > 0) throw new Error(`commit failed: ${JSON.stringify(result.errors)}`);
@@ -209,6 +218,7 @@ async function runStore(
     estimatedWriteUnits: s.estimatedWriteUnits,
     entityBatches,
     conflicts: s.conflicts,
+    byType,
   };
 }
 
@@ -355,6 +365,10 @@ function report(store: RunStats, naive: RunStats, batches: number): void {
       `sizes by AWS's rule (1 per KB, rounded up, larger of before and after): ` +
       `${per(store.estimatedWriteUnits ?? 0, store).toFixed(3)} / event.`,
   );
+  const types = [...(store.byType ?? new Map<string, number>())].map(
+    ([t, n]) => `${t} ${per(n, store).toFixed(2)}`,
+  );
+  console.log(`distinct entities per batch, per event, by entity type: ${types.join(", ")}`);
 }
 
 const stateDir = mkdtempSync(join(tmpdir(), "vigil-bench-features-"));
