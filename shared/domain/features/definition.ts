@@ -4,7 +4,6 @@ import { type CleanEvent, EVENT_TYPES, type EventType } from "#shared/domain/eve
 import { formatDuration, parseDuration } from "#shared/domain/features/duration";
 import {
   type AddendAccessor,
-  ATTRIBUTE_PREFIX,
   addendAccessor,
   DISTINCT_FIELDS,
   type DistinctField,
@@ -380,9 +379,4 @@ function canonicalJson(value: unknown): string {
 
 function sha256(text: string): string {
   return createHash("sha256").update(text).digest("hex");
-}
-
-/** Whether a field path names an attribute. */
-export function isAttributeField(field: string): boolean {
-  return field.startsWith(ATTRIBUTE_PREFIX);
 }

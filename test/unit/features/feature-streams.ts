@@ -4,7 +4,6 @@ import {
   type CompiledFeatureSet,
   type FeatureRecord,
   type FeatureSetDefinition,
-  type FeatureSnapshot,
   type FeatureVector,
   type RecordSource,
   ReferenceFeatures,
@@ -433,9 +432,4 @@ export function touchedEntities(
     }
   }
   return [...seen.values()];
-}
-
-/** Snapshots without fields that legitimately differ in representation (none today). */
-export function comparable(snapshots: readonly FeatureSnapshot[]): FeatureSnapshot[] {
-  return snapshots.map((s) => ({ ...s }));
 }
