@@ -179,7 +179,8 @@ export class DynamoDbConfigStore implements ConfigStore {
             {
               Put: {
                 TableName: this.tableName,
-                Item: { [PK]: request.kind, [SK]: versionKey(version), ...info, body },
+                // The kind is the partition key; it is not stored twice.
+                Item: { [PK]: request.kind, [SK]: versionKey(version), ...withoutKind(info), body },
                 ConditionExpression: "attribute_not_exists(#pk)",
                 ExpressionAttributeNames: { "#pk": PK },
               },
@@ -203,6 +204,11 @@ export class DynamoDbConfigStore implements ConfigStore {
     }
     return info;
   }
+}
+
+function withoutKind(info: ConfigVersionInfo): Omit<ConfigVersionInfo, "kind"> {
+  const { kind: _kind, ...rest } = info;
+  return rest;
 }
 
 function checkKind(kind: string): void {

@@ -1,0 +1,213 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { applyDocument, rollback } from "#cli/config-operations";
+import { type LocalStack, startLocalStack } from "#local/local-stack";
+import { createDynamoDbClient } from "#shared/adapters/aws-clients";
+import { type ConfigLoadError, DecisionConfigLoader } from "#shared/adapters/decision-config-loader";
+import { DynamoDbConfigStore } from "#shared/adapters/dynamodb-config-store";
+import type { CleanEvent } from "#shared/domain/event/index";
+import type { ConfigHead, ConfigKind, ConfigStore } from "#shared/ports/config-store";
+
+const T0 = Date.parse("2026-05-01T12:00:00.000Z");
+
+const payment: CleanEvent = {
+  schemaVersion: 1,
+  eventId: "evt-1",
+  type: "payment",
+  occurredAt: new Date(T0).toISOString(),
+  userId: "user-1",
+  ip: "198.51.100.7",
+  deviceId: "device-1",
+  amount: "1.50",
+  currency: "USD",
+  cardFingerprint: "card-1",
+};
+
+const rules = (threshold: number) => ({
+  rules: [
+    {
+      id: "card_testing",
+      description: "many payments with one card",
+      scenarios: ["payment"],
+      when: `features.payments_per_card_10m >= ${threshold.toFixed(1)}`,
+      action: "block",
+      severity: "high",
+      mode: "active",
+    },
+  ],
+});
+
+/** The real store, counting the calls the loader makes (no behaviour changed). */
+class CountingStore implements ConfigStore {
+  readonly calls: string[] = [];
+  constructor(private readonly inner: ConfigStore) {}
+  head(kind: ConfigKind) {
+    this.calls.push(`head ${kind}`);
+    return this.inner.head(kind);
+  }
+  heads(kinds: readonly ConfigKind[]): Promise<ReadonlyMap<ConfigKind, ConfigHead>> {
+    this.calls.push("heads");
+    return this.inner.heads(kinds);
+  }
+  get(kind: ConfigKind, version: number) {
+    this.calls.push(`get ${kind} ${version}`);
+    return this.inner.get(kind, version);
+  }
+  list(kind: ConfigKind, options?: { readonly limit?: number }) {
+    return this.inner.list(kind, options);
+  }
+  apply(request: Parameters<ConfigStore["apply"]>[0]) {
+    return this.inner.apply(request);
+  }
+}
+
+describe("DecisionConfigLoader on DynamoDB Local", () => {
+  let stack: LocalStack;
+  let store: DynamoDbConfigStore;
+  const who = { author: "ops", now: "2026-05-01T00:00:00.000Z", checkFeatures: false };
+
+  beforeAll(async () => {
+    stack = await startLocalStack({ stateDir: mkdtempSync(join(tmpdir(), "vigil-loader-")) });
+    store = new DynamoDbConfigStore(createDynamoDbClient(stack.env), stack.names.tables.config);
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  const decide = async (loader: DecisionConfigLoader, cardPayments: number) => {
+    const { engine } = await loader.current();
+    return engine.decide(
+      { event: payment, features: { version: "fs", values: { payments_per_card_10m: cardPayments } } },
+      T0,
+    );
+  };
+
+  it("picks up a new version once the refresh interval has passed, reading only heads in between", async () => {
+    await applyDocument(store, "rules", rules(10), who);
+    let now = T0;
+    const counting = new CountingStore(store);
+    const loader = new DecisionConfigLoader(counting, { refreshMs: 30_000, clock: () => now });
+
+    expect((await decide(loader, 5)).action).toBe("pass");
+    expect(counting.calls).toEqual(["heads", "get rules 1"]);
+    expect((await loader.current()).versions).toEqual({ rules: 1, lists: null, model: null });
+
+    await applyDocument(store, "rules", rules(5), who);
+    now = T0 + 29_999;
+    expect((await decide(loader, 5)).action).toBe("pass");
+    expect(counting.calls).toHaveLength(2);
+
+    now = T0 + 30_000;
+    const after = await decide(loader, 5);
+    expect(after.action).toBe("block");
+    expect(after.versions.rules).toBe(2);
+    expect(counting.calls).toEqual(["heads", "get rules 1", "heads", "get rules 2"]);
+
+    // Nothing changed: one head read per interval, no document reads, same engine.
+    const engine = (await loader.current()).engine;
+    now = T0 + 60_000;
+    expect((await loader.current()).engine).toBe(engine);
+    expect(counting.calls.slice(4)).toEqual(["heads"]);
+  });
+
+  it("keeps the last good version when an invalid one appears, reports it on every refresh, and recovers", async () => {
+    const head = (await store.head("rules"))?.version ?? 0;
+    let now = T0;
+    const errors: ConfigLoadError[] = [];
+    const loader = new DecisionConfigLoader(store, {
+      refreshMs: 1_000,
+      clock: () => now,
+      onError: (e) => errors.push(e),
+    });
+    expect((await decide(loader, 5)).versions.rules).toBe(head);
+
+    // Written around validation, as a bug or a hand edit of the table could.
+    await store.apply({
+      kind: "rules",
+      document: { rules: [{ ...rules(1).rules[0], when: "features.payments_per_card_10m >=" }] },
+      expectedVersion: head,
+      author: "hand-edit",
+      now: who.now,
+    });
+    now += 1_000;
+    const kept = await loader.current();
+    expect(kept.versions.rules).toBe(head);
+    expect(kept.errors).toEqual([
+      {
+        kind: "rules",
+        version: head + 1,
+        message: `rules version ${head + 1} is invalid: invalid rules configuration:\n  rules[0] (card_testing).when, line 1, column 32: syntax error: found > but expecting end of input`,
+      },
+    ]);
+    expect((await decide(loader, 5)).action).toBe("block");
+
+    now += 1_000;
+    expect((await loader.current()).errors).toHaveLength(1);
+    expect(errors.map((e) => [e.kind, e.version])).toEqual([
+      ["rules", head + 1],
+      ["rules", head + 1],
+    ]);
+
+    await rollback(store, "rules", 1, who);
+    now += 1_000;
+    const recovered = await loader.current();
+    expect(recovered.errors).toEqual([]);
+    expect(recovered.versions.rules).toBe(head + 2);
+    expect((await decide(loader, 5)).action).toBe("pass");
+  });
+
+  it("on a cold start walks back from an invalid head to the newest valid version", async () => {
+    const head = (await store.head("rules"))?.version ?? 0;
+    await store.apply({
+      kind: "rules",
+      document: { rules: "nope" },
+      expectedVersion: head,
+      author: "x",
+      now: who.now,
+    });
+    const errors: ConfigLoadError[] = [];
+    const loader = new DecisionConfigLoader(store, { clock: () => T0, onError: (e) => errors.push(e) });
+    const loaded = await loader.current();
+    expect(loaded.versions.rules).toBe(head);
+    expect(errors.map((e) => [e.kind, e.version])).toEqual([["rules", head + 1]]);
+    await rollback(store, "rules", head, who);
+  });
+
+  it("uses the fallback for kinds never applied, and stored versions over it", async () => {
+    const fallbackLists = {
+      version: 0,
+      document: { lists: { block: [{ kind: "card", value: "card-1", addedBy: "x", addedAt: who.now }] } },
+    };
+    const loader = new DecisionConfigLoader(store, { clock: () => T0, fallback: { lists: fallbackLists } });
+    const d = await decide(loader, 1);
+    expect(d.action).toBe("block");
+    expect(d.listHits).toEqual([{ list: "block", kind: "card", entry: "card-1" }]);
+    expect((await loader.current()).versions.lists).toBe(0);
+  });
+
+  it("keeps deciding with what it has when the table becomes unreadable, and throws on a cold start", async () => {
+    let now = T0;
+    let tableName = stack.names.tables.config;
+    const client = createDynamoDbClient(stack.env);
+    const flaky: ConfigStore = {
+      head: (k) => new DynamoDbConfigStore(client, tableName).head(k),
+      heads: (k) => new DynamoDbConfigStore(client, tableName).heads(k),
+      get: (k, v) => new DynamoDbConfigStore(client, tableName).get(k, v),
+      list: (k, o) => new DynamoDbConfigStore(client, tableName).list(k, o),
+      apply: (r) => new DynamoDbConfigStore(client, tableName).apply(r),
+    };
+    const loader = new DecisionConfigLoader(flaky, { refreshMs: 1_000, clock: () => now });
+    const good = await loader.current();
+    tableName = "no-such-table";
+    now += 1_000;
+    const degraded = await loader.current();
+    expect(degraded.engine).toBe(good.engine);
+    expect(degraded.errors.map((e) => e.kind)).toEqual(["store"]);
+    expect(degraded.errors[0]?.message).toMatch(/^config table not readable: /);
+
+    const cold = new DecisionConfigLoader(flaky, { clock: () => now });
+    await expect(cold.current()).rejects.toThrow();
+  });
+});
