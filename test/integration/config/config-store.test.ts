@@ -118,7 +118,7 @@ describe("DynamoDbConfigStore and the rule lifecycle on DynamoDB Local", () => {
     expect(won).toHaveLength(1);
     expect(lost).toHaveLength(1);
     expect(lost[0]?.reason).toBeInstanceOf(ConfigConflictError);
-    expect((lost[0]?.reason as ConfigConflictError).message).toBe(
+    expect(String((lost[0]?.reason as ConfigConflictError | undefined)?.message)).toBe(
       `rules: version ${base} is no longer current (head is ${base + 1}); someone applied a change in between. Review it (vigil rules show / list), then apply again on top of it.`,
     );
     const head = await store.head("rules");
