@@ -183,20 +183,24 @@ export class StateStoreEngine implements FeatureStateStore {
     const stopAt = new Map<string, string>();
     for (const source of options.failed ?? []) lowerTo(stopAt, source.shardId, source.sequenceNumber);
     const failedAt = new Map(stopAt);
+    const duplicates = new Set<string>();
+    for (const source of options.duplicates ?? [])
+      duplicates.add(`${source.shardId} ${source.sequenceNumber}`);
+    const skip = new Set<number>();
+    plan.records.forEach((p, i) => {
+      if (duplicates.has(`${p.record.shardId} ${p.record.sequenceNumber}`)) skip.add(i);
+    });
     const errors: { entityType: string; error: string }[] = [];
     let written = 0;
     await runPool(folds, this.writeConcurrency, async ({ work, folded, result }) => {
       // The fold prepare made is the one to write, unless the caller cut some of its records.
-      const cut = work.touches.some((i) => isCut(plan.records[i] as PlannedRecord, stopAt));
+      const cut = work.touches.some((i) => skip.has(i) || isCut(plan.records[i] as PlannedRecord, stopAt));
       try {
         if (
-          await this.writeEntity(
-            plan,
-            work,
-            stored.get(work.pk),
-            cut ? undefined : { folded, result },
+          await this.writeEntity(plan, work, stored.get(work.pk), cut ? undefined : { folded, result }, {
             stopAt,
-          )
+            skip,
+          })
         ) {
           written++;
         }
@@ -204,7 +208,7 @@ export class StateStoreEngine implements FeatureStateStore {
         errors.push({ entityType: work.group.entity.name, error: describe(error) });
         for (const i of work.touches) {
           const p = plan.records[i] as PlannedRecord;
-          if (p.role !== "copy" && !isCut(p, stopAt))
+          if (p.role !== "copy" && !skip.has(i) && !isCut(p, stopAt))
             lowerTo(failedAt, p.record.shardId, p.record.sequenceNumber);
         }
       }
@@ -225,7 +229,7 @@ export class StateStoreEngine implements FeatureStateStore {
     work: EntityWork,
     loaded: StoredEntity | undefined,
     prepared: Omit<Fold, "work"> | undefined,
-    stopAt: ReadonlyMap<string, string>,
+    limits: { readonly stopAt: ReadonlyMap<string, string>; readonly skip: ReadonlySet<number> },
   ): Promise<boolean> {
     let previous = loaded;
     let reuse = prepared;
@@ -239,7 +243,7 @@ export class StateStoreEngine implements FeatureStateStore {
         reuse = undefined;
       } else {
         state = decodeEntity(work.pk, previous, this.byKey);
-        changed = foldEntity(plan, work, state, { read: false, stopAt, nowMs }).changed;
+        changed = foldEntity(plan, work, state, { read: false, ...limits, nowMs }).changed;
       }
       if (!changed) return false;
       compactEntityState(state, this.byKey, { nowMs, highWaterRetentionMs: this.highWaterRetentionMs });

@@ -52,6 +52,12 @@ export interface FeaturePass {
 export interface CommitOptions {
   /** Records whose decisions were not stored; their shard is applied only up to the first of them. */
   readonly failed?: Iterable<RecordSource>;
+  /**
+   * Records whose decision could not be stored because one from another record already stood
+   * (putIfAbsent said "duplicate": a copy the `decided` lookup had not seen). Not applied, so
+   * that the event counts once; the vectors of later events of the batch had counted it.
+   */
+  readonly duplicates?: Iterable<RecordSource>;
 }
 
 /** What a commit did. */

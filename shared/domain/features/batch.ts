@@ -130,6 +130,11 @@ export interface FoldOptions {
   readonly read: boolean;
   /** Per shard, the first sequence number not to apply (records from it on are left for redelivery). */
   readonly stopAt?: ReadonlyMap<string, string>;
+  /**
+   * Indexes of records not to apply: their event turned out to be decided from another record
+   * when the caller stored the decision (a copy the `decided` lookup had not seen yet).
+   */
+  readonly skip?: ReadonlySet<number>;
   /** Wall clock for the high-water marks written. */
   readonly nowMs: number;
 }
@@ -161,6 +166,7 @@ export function foldEntity(
   let changed = false;
   for (const index of work.touches) {
     const { record, role, timeMs } = plan.records[index] as PlannedRecord;
+    if (options.skip?.has(index)) continue;
     const stop = options.stopAt?.get(record.shardId);
     const beforeStop = stop === undefined || compareSequenceNumbers(record.sequenceNumber, stop) < 0;
     const wantsReading = options.read && role === "new";

@@ -104,6 +104,21 @@ describe("prepare and commit", () => {
     expect((await store.read("deviceId", ["d1"])).features[0]?.value).toBe(2);
   });
 
+  it("does not apply a record whose decision turned out to come from another record", async () => {
+    const { store } = createMemoryStateStore(set, { clock: () => T0 });
+    const original = rec("a", "30", { userId: "u1" });
+    await (await store.prepare([original], new Map())).commit();
+    // A re-sent copy whose original's decision the lookup missed: putIfAbsent says duplicate.
+    const copy = rec("a", "31", { userId: "u1" });
+    const pass = await store.prepare([copy, rec("b", "32", { userId: "u2" })], new Map());
+    expect(pass.vectors.get("a")?.values).toEqual({ logins: 2, users: 1 });
+    // u1 has nothing left to apply: only u2 and the device are written.
+    expect(await pass.commit({ duplicates: [source(copy)] })).toEqual({ failed: [], written: 2, errors: [] });
+    const user = await store.read("userId", ["u1"]);
+    expect(user.features[0]?.value).toBe(1);
+    expect((await store.read("deviceId", ["d1"])).features[0]?.value).toBe(2);
+  });
+
   it("reports every shard's first failed record when an entity cannot be written", async () => {
     const { store, table } = createMemoryStateStore(set, { clock: () => T0 });
     const put = table.put.bind(table);
