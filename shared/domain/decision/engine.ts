@@ -80,8 +80,16 @@ export class DecisionEngine {
     // Lists: the policy's kinds and every pair a rule reads, looked up once.
     const subject = listSubject(event);
     const index = this.parts.lists?.index;
-    const match = (name: string, kind: ListKind) =>
-      index === undefined ? undefined : index.match(name, kind, subject, now);
+    // The policy and the rules often ask the same (list, kind): look each up once per event.
+    const seen = new Map<string, string | undefined>();
+    const match = (name: string, kind: ListKind): string | undefined => {
+      if (index === undefined) return undefined;
+      const key = `${name}.${kind}`;
+      if (seen.has(key)) return seen.get(key);
+      const entry = index.match(name, kind, subject, now);
+      seen.set(key, entry);
+      return entry;
+    };
     const blockHits: ListHit[] = [];
     for (const kind of policy.blockList) {
       const entry = match(BLOCK_LIST, kind);
