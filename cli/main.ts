@@ -1,8 +1,10 @@
 import { Command, CommanderError } from "commander";
 import { registerDemoCommand } from "#cli/commands/demo";
 import { registerEventCommands } from "#cli/commands/events";
+import { registerListsCommands } from "#cli/commands/lists";
 import { registerLocalCommands } from "#cli/commands/local";
 import { registerQuarantineCommands } from "#cli/commands/quarantine";
+import { registerRulesCommands } from "#cli/commands/rules";
 import { CliError } from "#cli/output";
 
 const program = new Command()
@@ -15,6 +17,8 @@ registerLocalCommands(program);
 registerDemoCommand(program);
 registerEventCommands(program);
 registerQuarantineCommands(program);
+registerRulesCommands(program);
+registerListsCommands(program);
 
 try {
   await program.parseAsync(process.argv);
