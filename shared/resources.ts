@@ -84,6 +84,15 @@ export const TABLES = {
     ttlAttribute: TTL_ATTRIBUTE,
     envVar: "VIGIL_QUARANTINE_TABLE",
   },
+  alerts: {
+    id: "Alerts",
+    purpose:
+      "Alert deliveries (one item per eventId and channel: no duplicate alert under redelivery) and " +
+      "throttle windows (one item per channel, finding and pseudonymous entity).",
+    partitionKey: { name: "pk", type: "S" },
+    ttlAttribute: TTL_ATTRIBUTE,
+    envVar: "VIGIL_ALERTS_TABLE",
+  },
 } as const satisfies Record<string, TableDefinition>;
 
 export type StreamKey = keyof typeof STREAMS;
