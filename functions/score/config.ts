@@ -7,6 +7,7 @@ const seconds = (ms: number) => ms / 1000;
 const schema = z.object({
   [TABLES.decisions.envVar]: z.string().min(1),
   [TABLES.quarantine.envVar]: z.string().min(1),
+  [TABLES.state.envVar]: z.string().min(1),
   [ENV.decisionRetentionDays]: z.coerce.number().int().positive().max(3650).default(90),
   [ENV.quarantineRetentionDays]: z.coerce.number().int().positive().max(365).default(14),
   [ENV.maxFutureSkewSeconds]: z.coerce
@@ -27,9 +28,10 @@ const schema = z.object({
 export interface ScoreConfig {
   readonly decisionsTable: string;
   readonly quarantineTable: string;
+  readonly stateTable: string;
   readonly decisionRetentionSeconds: number;
   readonly quarantineRetentionSeconds: number;
-  readonly limits: Partial<DecodeLimits>;
+  readonly limits: Pick<DecodeLimits, "maxFutureSkewMs" | "maxLatenessMs">;
 }
 
 /** Reads and validates the score function's configuration; throws naming every bad variable. */
@@ -43,6 +45,7 @@ export function loadScoreConfig(env: Readonly<Record<string, string | undefined>
   return {
     decisionsTable: c[TABLES.decisions.envVar],
     quarantineTable: c[TABLES.quarantine.envVar],
+    stateTable: c[TABLES.state.envVar],
     decisionRetentionSeconds: c[ENV.decisionRetentionDays] * 86_400,
     quarantineRetentionSeconds: c[ENV.quarantineRetentionDays] * 86_400,
     limits: {

@@ -2,11 +2,14 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from "aws-lambda";
 import { loadScoreConfig } from "#functions/score/config";
+import { passWithoutRules } from "#functions/score/decide";
 import { publishScoreMetrics } from "#functions/score/metrics";
 import { scoreRecords } from "#functions/score/score-records";
 import { createDynamoDbClient } from "#shared/adapters/aws-clients";
 import { DynamoDbDecisionStore } from "#shared/adapters/dynamodb-decision-store";
 import { DynamoDbQuarantineStore } from "#shared/adapters/dynamodb-quarantine-store";
+import { DynamoDbStateStore } from "#shared/adapters/dynamodb-state-store";
+import { compileFeatureSet, DEFAULT_FEATURE_SET } from "#shared/domain/features/index";
 import { METRICS_NAMESPACE } from "#shared/resources";
 
 // Composition root: configuration and clients are built once per container (cold start).
@@ -20,12 +23,20 @@ const quarantine = new DynamoDbQuarantineStore(
   config.quarantineTable,
   config.quarantineRetentionSeconds,
 );
+const features = new DynamoDbStateStore({
+  client: dynamodb,
+  tableName: config.stateTable,
+  features: compileFeatureSet(DEFAULT_FEATURE_SET),
+  maxEventLatenessMs: config.limits.maxLatenessMs,
+});
 
 /** Kinesis-triggered entry point: decides or quarantines each record, reports I/O failures for retry. */
 export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> {
   const result = await scoreRecords(event.Records, {
     decisions,
     quarantine,
+    features,
+    decide: passWithoutRules,
     limits: config.limits,
     now: () => new Date(),
     logger,

@@ -5,8 +5,10 @@ import {
   decodeRecord,
   type QuarantineReason,
 } from "#shared/domain/event/index";
-import type { DecisionRecord, DecisionStore } from "#shared/ports/decision-store";
+import type { FeatureRecord, FeatureVector, RecordSource } from "#shared/domain/features/index";
+import type { DecisionContent, DecisionRecord, DecisionStore } from "#shared/ports/decision-store";
 import type { QuarantineEntry, QuarantineStore } from "#shared/ports/quarantine-store";
+import type { FeatureStateStore } from "#shared/ports/state-store";
 
 /** The slice of a logger the use case needs (Powertools' Logger fits). */
 export interface ScoreLogger {
@@ -15,9 +17,14 @@ export interface ScoreLogger {
   error(message: string, extra: Record<string, unknown>): void;
 }
 
+/** Decides one clean event from its features: the rules engine and model (issue 5) plug in here. */
+export type Decide = (event: CleanEvent, features: FeatureVector) => DecisionContent;
+
 export interface ScoreDependencies {
   readonly decisions: DecisionStore;
   readonly quarantine: QuarantineStore;
+  readonly features: FeatureStateStore;
+  readonly decide: Decide;
   readonly limits?: Partial<DecodeLimits>;
   readonly now: () => Date;
   readonly logger: ScoreLogger;
@@ -43,162 +50,197 @@ export interface ScoreBatchCounts {
 export interface ScoreBatchResult {
   readonly response: KinesisStreamBatchResponse;
   readonly counts: ScoreBatchCounts;
+  /** Decisions stored by this invocation, in stream order (for publishing and metrics). */
+  readonly decided: readonly DecisionRecord[];
 }
 
 type Outcome =
-  | { readonly kind: "decided" | "duplicate" | "redelivered" }
+  | { readonly kind: "decided"; readonly decision: DecisionRecord }
+  | { readonly kind: "duplicate" | "redelivered" }
   | { readonly kind: "quarantined"; readonly reason: QuarantineReason }
   | { readonly kind: "failed"; readonly error: unknown };
 
-interface Located {
-  readonly record: KinesisStreamRecord;
-  readonly shardId: string;
-  readonly sequenceNumber: string;
-}
+/** A good record: where it came from and its clean event. */
+type Located = FeatureRecord & { readonly record: KinesisStreamRecord };
 
-function locate(record: KinesisStreamRecord): Located {
-  // eventID is "<shardId>:<sequenceNumber>" on Lambda's Kinesis events.
-  const shardId = record.eventID.slice(0, record.eventID.lastIndexOf(":"));
-  return { record, shardId, sequenceNumber: record.kinesis.sequenceNumber };
-}
-
-const sameSource = (a: DecisionRecord["source"], b: Located) =>
+const shardOf = (record: KinesisStreamRecord) => record.eventID.slice(0, record.eventID.lastIndexOf(":"));
+const sameSource = (a: RecordSource, b: RecordSource) =>
   a.shardId === b.shardId && a.sequenceNumber === b.sequenceNumber;
-
-/** The decision for a clean event. Real scoring (features, rules, model) replaces the constant. */
-function decide(event: CleanEvent, at: Located, decidedAt: string): DecisionRecord {
-  return {
-    eventId: event.eventId,
-    type: event.type,
-    action: "pass",
-    reasons: ["NO_RULES_CONFIGURED"],
-    occurredAt: event.occurredAt,
-    decidedAt,
-    source: { shardId: at.shardId, sequenceNumber: at.sequenceNumber },
-  };
-}
+const sourceOf = (r: Located): RecordSource => ({ shardId: r.shardId, sequenceNumber: r.sequenceNumber });
 
 /**
- * Decides every record of a Kinesis batch: bad records go to quarantine with a reason, good
- * ones get exactly one decision per eventId. Never throws for a bad record; I/O errors are
- * reported as batch item failures so only those records (and, as Lambda does, the ones after
- * them) are retried, and every write is idempotent so a retry cannot double anything.
+ * Decides every record of a Kinesis batch (one shard's records, in order).
+ *
+ * 1. Decode: bad records go to quarantine with a reason (written once per record).
+ * 2. Look up which eventIds already have a decision (re-sent events, redeliveries).
+ * 3. Read the windowed features of every undecided event (`prepare`, nothing written).
+ * 4. Decide and store one decision per new eventId, with the exact feature values used.
+ * 5. Commit the batch's feature contributions, one write per entity (`commit`).
+ *
+ * Never throws for a bad record. I/O errors are reported as batch item failures so only the
+ * records from the first failure on are retried; every step is idempotent per record, so a
+ * retry cannot count or decide anything twice.
  */
 export async function scoreRecords(
   records: readonly KinesisStreamRecord[],
   deps: ScoreDependencies,
 ): Promise<ScoreBatchResult> {
-  const now = deps.now();
-  const decidedAt = now.toISOString();
-  const located = records.map(locate);
+  const decidedAt = deps.now().toISOString();
   const outcomes = new Map<string, Outcome>();
-  const good: Array<{ at: Located; event: CleanEvent }> = [];
-
-  await Promise.all(
-    located.map(async (at) => {
-      const { record } = at;
-      const arrivalTime = new Date(record.kinesis.approximateArrivalTimestamp * 1000);
-      const decoded = decodeRecord(Buffer.from(record.kinesis.data, "base64"), {
-        arrivalTime,
-        ...(deps.limits ? { limits: deps.limits } : {}),
-      });
-      if (decoded.ok) {
-        good.push({ at, event: decoded.event });
-        return;
-      }
-      const entry: QuarantineEntry = {
-        id: record.eventID,
-        reason: decoded.reason,
-        message: decoded.message,
-        ...(decoded.eventId ? { eventId: decoded.eventId } : {}),
-        data: record.kinesis.data,
-        partitionKey: record.kinesis.partitionKey,
-        shardId: at.shardId,
-        sequenceNumber: at.sequenceNumber,
-        streamArn: record.eventSourceARN,
-        arrivalTime: arrivalTime.toISOString(),
-        receivedAt: decidedAt,
-      };
-      try {
-        const stored = await deps.quarantine.putIfAbsent(entry);
-        outcomes.set(
-          record.eventID,
-          stored === "stored" ? { kind: "quarantined", reason: decoded.reason } : { kind: "redelivered" },
-        );
-      } catch (error) {
-        outcomes.set(record.eventID, { kind: "failed", error });
-      }
-    }),
-  );
-
-  // Within a batch the first record of an eventId (in stream order) is the original.
-  good.sort((a, b) => records.indexOf(a.at.record) - records.indexOf(b.at.record));
-  const originals = new Map<string, { at: Located; event: CleanEvent }>();
-  const resent: Array<{ at: Located; event: CleanEvent }> = [];
-  for (const item of good) {
-    if (originals.has(item.event.eventId)) resent.push(item);
-    else originals.set(item.event.eventId, item);
-  }
-
-  let prior: ReadonlyMap<string, DecisionRecord> | undefined;
-  try {
-    prior = await deps.decisions.getMany([...originals.keys()]);
-  } catch (error) {
-    for (const { at } of good) outcomes.set(at.record.eventID, { kind: "failed", error });
-  }
-
-  const duplicate = async (at: Located, eventId: string): Promise<Outcome> => {
-    const noted = await deps.decisions.recordDuplicate(
-      eventId,
-      { shardId: at.shardId, sequenceNumber: at.sequenceNumber },
-      decidedAt,
-    );
-    return { kind: noted === "stored" ? "duplicate" : "redelivered" };
-  };
-  const settle = async (at: Located, work: () => Promise<Outcome>) => {
+  /** Sequence numbers to report for retry besides failed records (state not committed). */
+  const retry = new Set<string>();
+  const settle = async (record: KinesisStreamRecord, work: () => Promise<Outcome>) => {
     try {
-      outcomes.set(at.record.eventID, await work());
+      outcomes.set(record.eventID, await work());
     } catch (error) {
-      outcomes.set(at.record.eventID, { kind: "failed", error });
+      outcomes.set(record.eventID, { kind: "failed", error });
     }
   };
 
-  if (prior) {
-    const known = prior;
-    await Promise.all(
-      [...originals.values()].map(({ at, event }) =>
-        settle(at, async (): Promise<Outcome> => {
-          const existing = known.get(event.eventId);
-          if (existing)
-            return sameSource(existing.source, at) ? { kind: "redelivered" } : duplicate(at, event.eventId);
-          if ((await deps.decisions.putIfAbsent(decide(event, at, decidedAt))) === "stored")
-            return { kind: "decided" };
-          // Lost a race with another delivery of the same eventId: the stored decision says which.
-          const winner = await deps.decisions.get(event.eventId);
-          return winner && sameSource(winner.source, at)
-            ? { kind: "redelivered" }
-            : duplicate(at, event.eventId);
-        }),
+  // 1. Decode; quarantine what does not decode.
+  const good: Located[] = [];
+  const quarantining: Promise<void>[] = [];
+  for (const record of records) {
+    const arrivalTime = new Date(record.kinesis.approximateArrivalTimestamp * 1000);
+    const decoded = decodeRecord(Buffer.from(record.kinesis.data, "base64"), {
+      arrivalTime,
+      ...(deps.limits ? { limits: deps.limits } : {}),
+    });
+    if (decoded.ok) {
+      good.push({
+        record,
+        event: decoded.event,
+        shardId: shardOf(record),
+        sequenceNumber: record.kinesis.sequenceNumber,
+      });
+      continue;
+    }
+    const entry: QuarantineEntry = {
+      id: record.eventID,
+      reason: decoded.reason,
+      message: decoded.message,
+      ...(decoded.eventId ? { eventId: decoded.eventId } : {}),
+      data: record.kinesis.data,
+      partitionKey: record.kinesis.partitionKey,
+      shardId: shardOf(record),
+      sequenceNumber: record.kinesis.sequenceNumber,
+      streamArn: record.eventSourceARN,
+      arrivalTime: arrivalTime.toISOString(),
+      receivedAt: decidedAt,
+    };
+    quarantining.push(
+      settle(record, async () =>
+        (await deps.quarantine.putIfAbsent(entry)) === "stored"
+          ? { kind: "quarantined", reason: decoded.reason }
+          : { kind: "redelivered" },
       ),
-    );
-    // A re-sent copy inside the batch is a duplicate once its original is settled; if the original
-    // failed it is retried with it, so it is judged again on the retry.
-    await Promise.all(
-      resent.map(({ at, event }) => {
-        const original = originals.get(event.eventId);
-        const failed = original && outcomes.get(original.at.record.eventID)?.kind === "failed";
-        return failed
-          ? Promise.resolve(
-              outcomes.set(at.record.eventID, {
-                kind: "failed",
-                error: new Error("original of this re-sent event failed"),
-              }),
-            )
-          : settle(at, () => duplicate(at, event.eventId));
-      }),
     );
   }
 
+  const duplicate = async (at: Located): Promise<Outcome> => {
+    const noted = await deps.decisions.recordDuplicate(at.event.eventId, sourceOf(at), decidedAt);
+    return { kind: noted === "stored" ? "duplicate" : "redelivered" };
+  };
+
+  // 2–5. Decide the good ones.
+  const deciding = (async () => {
+    if (good.length === 0) return;
+    let prior: ReadonlyMap<string, DecisionRecord>;
+    let pass: Awaited<ReturnType<FeatureStateStore["prepare"]>>;
+    try {
+      prior = await deps.decisions.getMany(good.map((g) => g.event.eventId));
+      pass = await deps.features.prepare(
+        good,
+        new Map([...prior].map(([eventId, decision]) => [eventId, decision.source])),
+      );
+    } catch (error) {
+      for (const g of good) outcomes.set(g.record.eventID, { kind: "failed", error });
+      return;
+    }
+
+    const firstOf = new Map<string, Located>();
+    const failedSources: RecordSource[] = [];
+    const lostRaces: RecordSource[] = [];
+    // Decisions are independent writes: issue them together, then judge the in-batch copies.
+    const writes: Promise<void>[] = [];
+    for (const at of good) {
+      const { eventId } = at.event;
+      if (firstOf.has(eventId)) continue; // re-sent within the batch: judged once its original is settled
+      firstOf.set(eventId, at);
+      const existing = prior.get(eventId);
+      if (existing) {
+        writes.push(
+          settle(at.record, async () =>
+            sameSource(existing.source, at) ? { kind: "redelivered" } : duplicate(at),
+          ),
+        );
+        continue;
+      }
+      const vector = pass.vectors.get(eventId);
+      if (!vector) {
+        outcomes.set(at.record.eventID, {
+          kind: "failed",
+          error: new Error("no feature vector for a new event"),
+        });
+        failedSources.push(sourceOf(at));
+        continue;
+      }
+      const decision: DecisionRecord = {
+        ...deps.decide(at.event, vector),
+        eventId,
+        type: at.event.type,
+        occurredAt: at.event.occurredAt,
+        decidedAt,
+        features: vector,
+        source: sourceOf(at),
+      };
+      writes.push(
+        settle(at.record, async () => {
+          if ((await deps.decisions.putIfAbsent(decision)) === "stored") return { kind: "decided", decision };
+          lostRaces.push(sourceOf(at));
+          // Another delivery of this eventId won; the stored decision says which.
+          const winner = await deps.decisions.get(eventId);
+          return winner && sameSource(winner.source, at) ? { kind: "redelivered" } : duplicate(at);
+        }).then(() => {
+          if (outcomes.get(at.record.eventID)?.kind === "failed") failedSources.push(sourceOf(at));
+        }),
+      );
+    }
+    await Promise.all(writes);
+
+    // Re-sent copies inside the batch: duplicates, unless their original failed (then retried with it).
+    await Promise.all(
+      good.map(async (at) => {
+        const first = firstOf.get(at.event.eventId);
+        if (!first || first === at) return;
+        if (outcomes.get(first.record.eventID)?.kind === "failed") {
+          outcomes.set(at.record.eventID, {
+            kind: "failed",
+            error: new Error("the original of this re-sent event failed"),
+          });
+        } else {
+          await settle(at.record, () => duplicate(at));
+        }
+      }),
+    );
+
+    const committed = await pass.commit({ failed: failedSources, duplicates: lostRaces });
+    for (const error of committed.errors) deps.logger.error("feature state write failed", { ...error });
+    // The store names the first record whose contribution is not applied: the batch is retried from
+    // it. What was stored is counted now; on the retry those records are redeliveries.
+    for (const retryFrom of committed.failed) retry.add(retryFrom.sequenceNumber);
+  })();
+
+  await Promise.all([...quarantining, deciding]);
+  return summarize(records, outcomes, retry, deps.logger);
+}
+
+function summarize(
+  records: readonly KinesisStreamRecord[],
+  outcomes: ReadonlyMap<string, Outcome>,
+  retry: ReadonlySet<string>,
+  logger: ScoreLogger,
+): ScoreBatchResult {
   const counts = {
     decided: 0,
     quarantined: 0,
@@ -207,13 +249,15 @@ export async function scoreRecords(
     failed: 0,
     quarantinedByReason: {} as Partial<Record<QuarantineReason, number>>,
   };
+  const decided: DecisionRecord[] = [];
   const failures: string[] = [];
-  for (const { record } of located) {
+  for (const record of records) {
     const outcome = outcomes.get(record.eventID);
     if (!outcome) throw new Error(`record ${record.eventID} has no outcome`); // a bug, never input
     switch (outcome.kind) {
       case "decided":
         counts.decided++;
+        decided.push(outcome.decision);
         break;
       case "duplicate":
         counts.duplicates++;
@@ -224,22 +268,24 @@ export async function scoreRecords(
       case "quarantined":
         counts.quarantined++;
         counts.quarantinedByReason[outcome.reason] = (counts.quarantinedByReason[outcome.reason] ?? 0) + 1;
-        deps.logger.warn("record quarantined", { id: record.eventID, reason: outcome.reason });
+        logger.warn("record quarantined", { id: record.eventID, reason: outcome.reason });
         break;
       case "failed":
         counts.failed++;
         failures.push(record.kinesis.sequenceNumber);
-        deps.logger.error("record failed, will be retried", {
+        logger.error("record failed, will be retried", {
           id: record.eventID,
           error: outcome.error instanceof Error ? outcome.error.name : String(outcome.error),
         });
         break;
     }
   }
+  for (const sequenceNumber of retry) if (!failures.includes(sequenceNumber)) failures.push(sequenceNumber);
   const result = { ...counts, received: counts.decided + counts.quarantined + counts.duplicates };
-  deps.logger.info("batch scored", { records: records.length, ...result });
+  logger.info("batch scored", { records: records.length, ...result });
   return {
     response: { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) },
     counts: result,
+    decided,
   };
 }

@@ -1,11 +1,24 @@
+import type { FeatureVector } from "#shared/domain/features/index";
+
+/** What deciding an event produces, before it is stored with the event's identity and features. */
+export interface DecisionContent {
+  readonly action: string;
+  /** Reason codes, most decisive first. */
+  readonly reasons: readonly string[];
+  /** Model probability, when a model scored the event. */
+  readonly score?: number | null;
+  /** Further detail of the engine (rule hits, contributions, versions...), stored as is. */
+  readonly detail?: Readonly<Record<string, unknown>>;
+}
+
 /** A stored decision, the shape the decisions table holds (one item per eventId). */
-export interface DecisionRecord {
+export interface DecisionRecord extends DecisionContent {
   readonly eventId: string;
   readonly type: string;
-  readonly action: string;
-  readonly reasons: readonly string[];
   readonly occurredAt?: string;
   readonly decidedAt: string;
+  /** The exact feature values the event was decided with. */
+  readonly features?: FeatureVector;
   /** Where the event came from: stream shard and sequence number, for tracing a decision back. */
   readonly source: { readonly shardId: string; readonly sequenceNumber: string };
 }
