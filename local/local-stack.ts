@@ -4,6 +4,8 @@ import { bootstrapResources, type LocalResourceNames, resourceEnv, resourceNames
 import { type Emulators, startEmulators } from "#local/emulators";
 import { prepareLocalSinks } from "#local/local-sinks";
 import { createDynamoDbClient, createKinesisClient } from "#shared/adapters/aws-clients";
+import { seedDefaultConfig } from "#shared/adapters/config-files";
+import { DynamoDbConfigStore } from "#shared/adapters/dynamodb-config-store";
 
 /** Default directory (relative to the working directory) for local stack data, logs and checkpoints. */
 export const DEFAULT_STATE_DIR = ".vigil";
@@ -16,6 +18,8 @@ export interface LocalStackOptions {
   /** Keep engine data on disk so a restarted stack finds its streams, tables and items again. */
   readonly persist?: boolean;
   readonly prefix?: string;
+  /** Write the shipped default rules, lists and model to an empty config table. Default true. */
+  readonly seedConfig?: boolean;
   readonly log?: (message: string) => void;
 }
 
@@ -64,6 +68,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const kinesis = createKinesisClient({ env: emulators.awsEnv });
     const dynamodb = createDynamoDbClient(emulators.awsEnv);
     await bootstrapResources({ kinesis, dynamodb }, names, log);
+    if (options.seedConfig ?? true) {
+      const seeded = await seedDefaultConfig(new DynamoDbConfigStore(dynamodb, names.tables.config), {
+        author: "vigil local up",
+        now: new Date().toISOString(),
+      });
+      for (const v of seeded) log(`config ${v.kind} v${v.version} seeded from config/defaults`);
+    }
     kinesis.destroy();
     dynamodb.destroy();
     // The key file and the alert/audit directories stand in for Secrets Manager, SNS and OpenSearch.

@@ -146,6 +146,46 @@ export const FUNCTIONS = {
       startingPosition: "TRIM_HORIZON",
     },
   },
+  alert: {
+    id: "Alert",
+    entry: "functions/alert/handler.ts",
+    handler: "handler",
+    memoryMiB: 256,
+    timeoutSeconds: 120,
+    tables: { alerts: "readWrite" },
+    eventSource: {
+      stream: "decisions",
+      batchSize: 100,
+      maxBatchingWindowSeconds: 0,
+      bisectBatchOnError: true,
+      maxRetryAttempts: 20,
+      // An alert a day late is noise; the alert policy's maxAgeSeconds drops those anyway.
+      maxRecordAgeSeconds: 86_400,
+      reportBatchItemFailures: true,
+      startingPosition: "TRIM_HORIZON",
+    },
+  },
+  audit: {
+    id: "Audit",
+    entry: "functions/audit/handler.ts",
+    handler: "handler",
+    memoryMiB: 512,
+    timeoutSeconds: 120,
+    tables: { quarantine: "write" },
+    eventSource: {
+      stream: "decisions",
+      batchSize: 500,
+      // Audit is not latency-critical: fuller batches make fewer, larger _bulk requests.
+      maxBatchingWindowSeconds: 5,
+      bisectBatchOnError: true,
+      // The audit trail must not lose a decision: retry until OpenSearch is back (refusals are
+      // quarantined, not retried), for as long as the stream keeps the record.
+      maxRetryAttempts: -1,
+      maxRecordAgeSeconds: 604_800,
+      reportBatchItemFailures: true,
+      startingPosition: "TRIM_HORIZON",
+    },
+  },
 } as const satisfies Record<string, FunctionDefinition>;
 
 export type FunctionKey = keyof typeof FUNCTIONS;
@@ -156,6 +196,8 @@ export const ENV = {
   decisionRetentionDays: "VIGIL_DECISION_RETENTION_DAYS",
   /** Days a quarantined record is kept for inspection and replay. */
   quarantineRetentionDays: "VIGIL_QUARANTINE_RETENTION_DAYS",
+  /** Seconds the score function trusts its cached rules, lists and model before re-checking. */
+  configRefreshSeconds: "VIGIL_CONFIG_REFRESH_SECONDS",
   /** Allowed clock skew of an event's `occurredAt` ahead of its arrival, in seconds. */
   maxFutureSkewSeconds: "VIGIL_MAX_FUTURE_SKEW_SECONDS",
   /** Allowed lateness of an event's `occurredAt` behind its arrival, in seconds. */

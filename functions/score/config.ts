@@ -8,6 +8,8 @@ const schema = z.object({
   [TABLES.decisions.envVar]: z.string().min(1),
   [TABLES.quarantine.envVar]: z.string().min(1),
   [TABLES.state.envVar]: z.string().min(1),
+  [TABLES.config.envVar]: z.string().min(1),
+  [ENV.configRefreshSeconds]: z.coerce.number().min(1).max(300).default(30),
   [ENV.decisionRetentionDays]: z.coerce.number().int().positive().max(3650).default(90),
   [ENV.quarantineRetentionDays]: z.coerce.number().int().positive().max(365).default(14),
   [ENV.maxFutureSkewSeconds]: z.coerce
@@ -29,6 +31,9 @@ export interface ScoreConfig {
   readonly decisionsTable: string;
   readonly quarantineTable: string;
   readonly stateTable: string;
+  readonly configTable: string;
+  /** How stale the rules, lists and model in force may be. */
+  readonly configRefreshMs: number;
   readonly decisionRetentionSeconds: number;
   readonly quarantineRetentionSeconds: number;
   readonly limits: Pick<DecodeLimits, "maxFutureSkewMs" | "maxLatenessMs">;
@@ -46,6 +51,8 @@ export function loadScoreConfig(env: Readonly<Record<string, string | undefined>
     decisionsTable: c[TABLES.decisions.envVar],
     quarantineTable: c[TABLES.quarantine.envVar],
     stateTable: c[TABLES.state.envVar],
+    configTable: c[TABLES.config.envVar],
+    configRefreshMs: c[ENV.configRefreshSeconds] * 1000,
     decisionRetentionSeconds: c[ENV.decisionRetentionDays] * 86_400,
     quarantineRetentionSeconds: c[ENV.quarantineRetentionDays] * 86_400,
     limits: {

@@ -2,13 +2,15 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from "aws-lambda";
 import { loadScoreConfig } from "#functions/score/config";
-import { passWithoutRules } from "#functions/score/decide";
-import { publishScoreMetrics } from "#functions/score/metrics";
+import { publishMetricEntries, publishScoreMetrics } from "#functions/score/metrics";
 import { scoreRecords } from "#functions/score/score-records";
 import { createDynamoDbClient } from "#shared/adapters/aws-clients";
+import { configLoadMetrics, DecisionConfigLoader } from "#shared/adapters/decision-config-loader";
+import { DynamoDbConfigStore } from "#shared/adapters/dynamodb-config-store";
 import { DynamoDbDecisionStore } from "#shared/adapters/dynamodb-decision-store";
 import { DynamoDbQuarantineStore } from "#shared/adapters/dynamodb-quarantine-store";
 import { DynamoDbStateStore } from "#shared/adapters/dynamodb-state-store";
+import { ruleMetrics } from "#shared/domain/decision/index";
 import { compileFeatureSet, DEFAULT_FEATURE_SET } from "#shared/domain/features/index";
 import { METRICS_NAMESPACE } from "#shared/resources";
 
@@ -29,18 +31,32 @@ const features = new DynamoDbStateStore({
   features: compileFeatureSet(DEFAULT_FEATURE_SET),
   maxEventLatenessMs: config.limits.maxLatenessMs,
 });
+// Rules, lists and model from the config table, re-checked at most every refresh interval.
+const engineConfig = new DecisionConfigLoader(new DynamoDbConfigStore(dynamodb, config.configTable), {
+  refreshMs: config.configRefreshMs,
+  onError: (error) =>
+    logger.error("configuration refused or unreadable; the last good one stays", { ...error }),
+});
 
 /** Kinesis-triggered entry point: decides or quarantines each record, reports I/O failures for retry. */
 export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> {
+  const loaded = await engineConfig.current();
   const result = await scoreRecords(event.Records, {
     decisions,
     quarantine,
     features,
-    decide: passWithoutRules,
+    decide: (clean, vector) => loaded.engine.decide({ event: clean, features: vector }, Date.now()),
     limits: config.limits,
     now: () => new Date(),
     logger,
   });
   publishScoreMetrics(metrics, result.counts);
+  publishMetricEntries(metrics, [
+    ...ruleMetrics(
+      result.decided.map((d) => ({ type: d.type, ruleHits: d.ruleHits, ruleErrors: d.ruleErrors })),
+      loaded.engine.parts.rules?.ruleset,
+    ),
+    ...configLoadMetrics(loaded.errors),
+  ]);
   return result.response;
 }

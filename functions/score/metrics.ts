@@ -1,5 +1,6 @@
 import { type Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { ScoreBatchCounts } from "#functions/score/score-records";
+import type { MetricEntry } from "#shared/domain/decision/index";
 
 /** Metric names the score function emits (CloudWatch EMF), shared with alarms and tests. */
 export const SCORE_METRICS = {
@@ -24,5 +25,15 @@ export function publishScoreMetrics(metrics: Metrics, counts: ScoreBatchCounts):
     const single = metrics.singleMetric();
     single.addDimension("reason", reason);
     single.addMetric(SCORE_METRICS.quarantined, MetricUnit.Count, count);
+  }
+}
+
+/** Emits dimensioned metric entries (rule hits by rule and mode, config load errors) as EMF. */
+export function publishMetricEntries(metrics: Metrics, entries: readonly MetricEntry[]): void {
+  for (const entry of entries) {
+    if (entry.value === 0 && entry.name !== "RuleEvaluations") continue;
+    const single = metrics.singleMetric();
+    for (const [name, value] of Object.entries(entry.dimensions)) single.addDimension(name, value);
+    single.addMetric(entry.name, MetricUnit.Count, entry.value);
   }
 }

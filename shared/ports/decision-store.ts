@@ -1,20 +1,18 @@
+import type { EngineDecision } from "#shared/domain/decision/index";
+import type { EventType } from "#shared/domain/event/index";
 import type { FeatureVector } from "#shared/domain/features/index";
 
-/** What deciding an event produces, before it is stored with the event's identity and features. */
-export interface DecisionContent {
-  readonly action: string;
-  /** Reason codes, most decisive first. */
-  readonly reasons: readonly string[];
-  /** Model probability, when a model scored the event. */
-  readonly score?: number | null;
-  /** Further detail of the engine (rule hits, contributions, versions...), stored as is. */
-  readonly detail?: Readonly<Record<string, unknown>>;
-}
+/**
+ * What deciding an event produces (the engine's decision: action, score, rule hits, reasons,
+ * contributions, list hits, shadow outcome, versions), before it is stored with the event's
+ * identity and features.
+ */
+export type DecisionContent = EngineDecision;
 
 /** A stored decision, the shape the decisions table holds (one item per eventId). */
 export interface DecisionRecord extends DecisionContent {
   readonly eventId: string;
-  readonly type: string;
+  readonly type: EventType;
   readonly occurredAt?: string;
   readonly decidedAt: string;
   /** The exact feature values the event was decided with. */

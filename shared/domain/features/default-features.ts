@@ -35,6 +35,13 @@ export const DEFAULT_FEATURE_SET: FeatureSetDefinition = {
       window: "24h",
     },
     {
+      id: "countries_per_user_1h",
+      description: "Distinct countries the account acted from in the last hour (impossible travel).",
+      entity: ["userId"],
+      aggregation: { type: "distinct", field: "geo.country" },
+      window: "1h",
+    },
+    {
       id: "logins_per_user_10m",
       description: "Sign-in attempts of the account in the last 10 minutes.",
       entity: ["userId"],

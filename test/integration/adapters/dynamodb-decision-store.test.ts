@@ -18,11 +18,20 @@ describe("DynamoDbDecisionStore on DynamoDB Local", () => {
     await stack?.stop();
   });
 
-  const decision = (action: string): DecisionRecord => ({
+  const decision = (action: "pass" | "block"): DecisionRecord => ({
     eventId: "evt-1",
     type: "login",
     action,
+    decidedBy: "rules_and_score",
+    score: 0.42,
+    ruleHits: [],
+    ruleErrors: [],
     reasons: ["R1"],
+    contributions: [],
+    listHits: [],
+    band: null,
+    shadow: { action, score: null, reasons: [] },
+    versions: { rules: 3, lists: 1, model: "m1", shadowModel: null, features: "f1" },
     occurredAt: "2026-11-22T10:00:00.000Z",
     decidedAt: "2026-11-22T10:00:01.000Z",
     source: { shardId: "shardId-000000000001", sequenceNumber: "4960" },

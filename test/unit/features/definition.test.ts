@@ -30,7 +30,7 @@ function issues(features: unknown[], options = {}): string[] {
 describe("feature definitions", () => {
   it("compiles the default set with the defaults filled in", () => {
     const set = compileFeatureSet(DEFAULT_FEATURE_SET);
-    expect(set.features).toHaveLength(22);
+    expect(set.features).toHaveLength(23);
     expect(set.groups.map((g) => g.entity.name)).toEqual([
       "userId",
       "deviceId",
