@@ -1,0 +1,301 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/**
+ * A local HTTP server speaking the parts of the OpenSearch REST API Vigil uses: `_bulk` (NDJSON,
+ * `create`/`index` actions, per-item results with `errors: true`, 409 on an existing `_id`),
+ * composable index templates whose mappings it enforces (unknown field under `dynamic: strict`,
+ * wrong type: 400 `strict_dynamic_mapping_exception` / `mapper_parsing_exception`, as OpenSearch
+ * answers), ISM policies with sequence-number locking, security roles and role mappings, and
+ * `_search` answered by a test-supplied function. Tests script throttling (whole-request 429) and
+ * per-item failures.
+ */
+
+type Json = Record<string, unknown>;
+
+/** A per-item failure a test makes the server answer. */
+export interface ItemFailure {
+  readonly status: number;
+  readonly type: string;
+  readonly reason: string;
+}
+
+export interface FakeOpenSearch {
+  readonly endpoint: string;
+  /** Documents by index, then `_id`. */
+  readonly indices: Map<string, Map<string, Json>>;
+  readonly templates: Map<string, Json>;
+  readonly policies: Map<string, { seqNo: number; body: Json }>;
+  readonly roles: Map<string, Json>;
+  readonly roleMappings: Map<string, Json>;
+  /** Every request, `METHOD path`. */
+  readonly requests: string[];
+  /** Requests that carried an AWS SigV4 Authorization header. */
+  signedRequests: number;
+  /** The next `n` `_bulk` requests are answered 429 as a whole. */
+  throttleNext(n: number): void;
+  /** Decides per bulk item (by `_id`) whether it fails. */
+  failItem: ((id: string) => ItemFailure | undefined) | undefined;
+  /** Answers `_search` requests (index pattern, request body). */
+  search: ((index: string, body: Json) => Json) | undefined;
+  /** All documents of the indices matching a pattern like `prefix-*`. */
+  documents(pattern: string): Json[];
+  close(): Promise<void>;
+}
+
+const matchesPattern = (pattern: string, name: string) =>
+  new RegExp(
+    `^${pattern
+      .split("*")
+      .map((p) => p.replace(/[.+?^${}()|[\]\\-]/g, "\\$&"))
+      .join(".*")}$`,
+  ).test(name);
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { "content-type": "application/json; charset=UTF-8" });
+  res.end(JSON.stringify(body));
+}
+
+const error = (status: number, type: string, reason: string) => ({
+  error: { root_cause: [{ type, reason }], type, reason },
+  status,
+});
+
+type Mapping = { type?: string; properties?: Record<string, Mapping>; dynamic?: boolean | string };
+
+/** Checks a document against a mapping as OpenSearch would; the first problem, or undefined. */
+function checkDocument(
+  mapping: Mapping,
+  doc: unknown,
+  path: string,
+  dynamicTemplates: Json[],
+): ItemFailure | undefined {
+  if (doc === null || doc === undefined) return undefined;
+  const type = mapping.type ?? (mapping.properties ? "object" : undefined);
+  if (type === "object" || type === "nested") {
+    const items = Array.isArray(doc) ? doc : [doc];
+    for (const item of items) {
+      if (typeof item !== "object" || item === null || Array.isArray(item))
+        return mapperError(path, type, item);
+      for (const [key, value] of Object.entries(item)) {
+        const child = mapping.properties?.[key];
+        const fieldPath = path ? `${path}.${key}` : key;
+        if (!child) {
+          const template = dynamicTemplates.find((t) => {
+            const spec = Object.values(t)[0] as { path_match?: string };
+            return spec.path_match !== undefined && matchesPattern(spec.path_match, fieldPath);
+          });
+          if (template) {
+            const problem = checkDocument(
+              (Object.values(template)[0] as { mapping: Mapping }).mapping,
+              value,
+              fieldPath,
+              dynamicTemplates,
+            );
+            if (problem) return problem;
+            continue;
+          }
+          if (mapping.dynamic === "strict")
+            return {
+              status: 400,
+              type: "strict_dynamic_mapping_exception",
+              reason: `mapping set to strict, dynamic introduction of [${key}] within [${path || "_doc"}] is not allowed`,
+            };
+          continue;
+        }
+        const problem = checkDocument(child, value, fieldPath, dynamicTemplates);
+        if (problem) return problem;
+      }
+    }
+    return undefined;
+  }
+  const values = Array.isArray(doc) ? doc : [doc];
+  for (const v of values) {
+    const ok =
+      type === "keyword"
+        ? ["string", "number", "boolean"].includes(typeof v)
+        : type === "double"
+          ? typeof v === "number" || (typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v)))
+          : type === "integer" || type === "long"
+            ? Number.isInteger(typeof v === "string" ? Number(v) : v)
+            : type === "boolean"
+              ? typeof v === "boolean"
+              : type === "date"
+                ? typeof v === "string" && !Number.isNaN(Date.parse(v))
+                : true;
+    if (!ok) return mapperError(path, type ?? "unknown", v);
+  }
+  return undefined;
+}
+
+function mapperError(path: string, type: string, value: unknown): ItemFailure {
+  return {
+    status: 400,
+    type: "mapper_parsing_exception",
+    reason: `failed to parse field [${path}] of type [${type}]. Preview of field's value: '${String(value).slice(0, 20)}'`,
+  };
+}
+
+/** Starts the server on a free loopback port. */
+export async function startFakeOpenSearch(): Promise<FakeOpenSearch> {
+  let throttle = 0;
+  let seqNo = 0;
+  const fake: FakeOpenSearch = {
+    endpoint: "",
+    indices: new Map(),
+    templates: new Map(),
+    policies: new Map(),
+    roles: new Map(),
+    roleMappings: new Map(),
+    requests: [],
+    signedRequests: 0,
+    throttleNext(n) {
+      throttle = n;
+    },
+    failItem: undefined,
+    search: undefined,
+    documents(pattern) {
+      return [...fake.indices.entries()]
+        .filter(([name]) => matchesPattern(pattern, name))
+        .flatMap(([, docs]) => [...docs.values()]);
+    },
+    close: async () => {},
+  };
+
+  const templateFor = (index: string) =>
+    [...fake.templates.values()]
+      .filter((t) => (t.index_patterns as string[]).some((p) => matchesPattern(p, index)))
+      .sort((a, b) => Number(b.priority ?? 0) - Number(a.priority ?? 0))[0];
+
+  const bulk = (text: string) => {
+    const lines = text.split("\n").filter((l) => l.trim() !== "");
+    const items: Json[] = [];
+    let errors = false;
+    for (let i = 0; i < lines.length; i += 2) {
+      const action = JSON.parse(lines[i] as string) as Record<string, { _index: string; _id: string }>;
+      const [op, meta] = Object.entries(action)[0] as [string, { _index: string; _id: string }];
+      const doc = JSON.parse(lines[i + 1] ?? "null") as Json;
+      const result = (status: number, extra: Json = {}) => {
+        if (status >= 300) errors = true;
+        items.push({ [op]: { _index: meta._index, _id: meta._id, status, ...extra } });
+      };
+      const scripted = fake.failItem?.(meta._id);
+      if (scripted) {
+        result(scripted.status, { error: { type: scripted.type, reason: scripted.reason } });
+        continue;
+      }
+      const template = templateFor(meta._index)?.template as { mappings?: Json } | undefined;
+      const mappings = template?.mappings as (Mapping & { dynamic_templates?: Json[] }) | undefined;
+      if (mappings) {
+        const problem = checkDocument(
+          { ...mappings, type: "object" },
+          doc,
+          "",
+          mappings.dynamic_templates ?? [],
+        );
+        if (problem) {
+          result(problem.status, { error: { type: problem.type, reason: problem.reason } });
+          continue;
+        }
+      }
+      const index = fake.indices.get(meta._index) ?? new Map<string, Json>();
+      fake.indices.set(meta._index, index);
+      if (op === "create" && index.has(meta._id)) {
+        result(409, {
+          error: {
+            type: "version_conflict_engine_exception",
+            reason: `[${meta._id}]: version conflict, document already exists (current version [1])`,
+          },
+        });
+        continue;
+      }
+      index.set(meta._id, doc);
+      result(201, { result: "created", _version: 1 });
+    }
+    return { took: 1, errors, items };
+  };
+
+  const server: Server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const path = url.pathname;
+    const method = req.method ?? "GET";
+    fake.requests.push(`${method} ${path}`);
+    if (String(req.headers.authorization ?? "").startsWith("AWS4-HMAC-SHA256 ")) fake.signedRequests++;
+    const text = await readBody(req);
+    const json = () => (text ? (JSON.parse(text) as Json) : {});
+
+    if (method === "POST" && /^\/(?:[^/]+\/)?_bulk$/.test(path)) {
+      if (throttle > 0) {
+        throttle--;
+        send(res, 429, error(429, "es_rejected_execution_exception", "rejected execution of bulk request"));
+        return;
+      }
+      send(res, 200, bulk(text));
+      return;
+    }
+    const template = /^\/_index_template\/([^/]+)$/.exec(path);
+    if (template && method === "PUT") {
+      fake.templates.set(template[1] as string, json());
+      send(res, 200, { acknowledged: true });
+      return;
+    }
+    const policy = /^\/_plugins\/_ism\/policies\/([^/]+)$/.exec(path);
+    if (policy) {
+      const id = policy[1] as string;
+      const existing = fake.policies.get(id);
+      if (method === "GET") {
+        if (!existing) send(res, 404, error(404, "status_exception", "Policy not found"));
+        else
+          send(res, 200, {
+            _id: id,
+            _seq_no: existing.seqNo,
+            _primary_term: 1,
+            policy: existing.body.policy,
+          });
+        return;
+      }
+      if (method === "PUT") {
+        const ifSeqNo = url.searchParams.get("if_seq_no");
+        if (existing && ifSeqNo === null) {
+          send(res, 409, error(409, "version_conflict_engine_exception", "policy exists; use if_seq_no"));
+          return;
+        }
+        if (existing && Number(ifSeqNo) !== existing.seqNo) {
+          send(res, 409, error(409, "version_conflict_engine_exception", "sequence number conflict"));
+          return;
+        }
+        fake.policies.set(id, { seqNo: ++seqNo, body: json() });
+        send(res, existing ? 200 : 201, { _id: id, _seq_no: seqNo, _primary_term: 1 });
+        return;
+      }
+    }
+    const security = /^\/_plugins\/_security\/api\/(roles|rolesmapping)\/([^/]+)$/.exec(path);
+    if (security && method === "PUT") {
+      (security[1] === "roles" ? fake.roles : fake.roleMappings).set(security[2] as string, json());
+      send(res, 200, { status: "OK" });
+      return;
+    }
+    const search = /^\/([^/]+)\/_search$/.exec(path);
+    if (search && (method === "POST" || method === "GET")) {
+      if (!fake.search) {
+        send(res, 400, error(400, "illegal_argument_exception", "no search handler in this test"));
+        return;
+      }
+      send(res, 200, fake.search(decodeURIComponent(search[1] as string), json()));
+      return;
+    }
+    send(res, 400, error(400, "invalid_request", `no handler for ${method} ${path}`));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return Object.assign(fake, {
+    endpoint: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  });
+}
