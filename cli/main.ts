@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { registerDemoCommand } from "#cli/commands/demo";
 import { registerEventCommands } from "#cli/commands/events";
+import { registerFeatureCommands } from "#cli/commands/features";
 import { registerListsCommands } from "#cli/commands/lists";
 import { registerLocalCommands } from "#cli/commands/local";
 import { registerQuarantineCommands } from "#cli/commands/quarantine";
@@ -17,6 +18,7 @@ registerLocalCommands(program);
 registerDemoCommand(program);
 registerEventCommands(program);
 registerQuarantineCommands(program);
+registerFeatureCommands(program);
 registerRulesCommands(program);
 registerListsCommands(program);
 

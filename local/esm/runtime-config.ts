@@ -24,6 +24,7 @@ const functionSchema = z.strictObject({
     memoryMiB: z.number(),
     timeoutSeconds: z.number(),
     tables: z.partialRecord(z.enum(keys<TableKey>(TABLES)), z.enum(["read", "write", "readWrite"])),
+    publishes: z.array(z.enum(keys<StreamKey>(STREAMS))).readonly().optional(),
     eventSource: eventSourceSchema,
   }),
   streamName: z.string().min(1),
