@@ -36,6 +36,17 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        extends: true,
+        test: {
+          // Long-running: `npm run test:crash` (and CI), not part of `npm test`.
+          name: "crash",
+          include: ["test/crash/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 1_500_000,
+          hookTimeout: 180_000,
+        },
+      },
     ],
   },
 });
