@@ -60,6 +60,8 @@ export interface StreamConsumerFunctionProps {
  * - every table the definition lists, with the narrowest grant for its access level
  *   (`grantReadData`, `grantWriteData` or `grantReadWriteData`) and its name under the table's `envVar`;
  * - read access to the source stream, its name under the stream's `envVar`;
+ * - write access (`PutRecord(s)`, encrypt with the stream's key) to every stream the definition
+ *   `publishes` to, its name under the stream's `envVar`;
  * - the mapping with the definition's batch size, batching window, bisect-on-error, partial batch
  *   responses, retry attempts, maximum record age and starting position, and `failureQueue` as its
  *   on-failure destination;
@@ -88,6 +90,8 @@ export class StreamConsumerFunction extends Construct {
     for (const [key] of entriesOf(definition.tables)) {
       environment[TABLES[key].envVar] = props.tables[key].tableName;
     }
+    const publishes: readonly StreamKey[] = definition.publishes ?? [];
+    for (const key of publishes) environment[STREAMS[key].envVar] = props.streams[key].streamName;
 
     this.lambda = new VigilFunction(this, "Function", {
       definition,
@@ -100,6 +104,9 @@ export class StreamConsumerFunction extends Construct {
     for (const [key, access] of entriesOf(definition.tables)) {
       GRANT_TABLE_ACCESS[access](props.tables[key], fn);
     }
+    // grantWrite: kinesis:PutRecord(s), ListShards and DescribeStreamSummary on that stream, and
+    // encrypt on its key.
+    for (const key of publishes) props.streams[key].grantWrite(fn);
 
     // KinesisEventSource grants the role read access to the stream (and decrypt on its key) and send
     // access to the failure queue (and its key).

@@ -2,10 +2,27 @@ import { App } from "aws-cdk-lib";
 import { RetentionDays } from "aws-cdk-lib/aws-logs";
 import { afterAll, describe, expect, it } from "vitest";
 import { CONTEXT_KEYS, readSettings } from "#infra/settings";
+import { DEFAULT_ALERT_POLICY } from "#shared/domain/alerts/alert-policy";
 import { ENV } from "#shared/resources";
 import { synthesizeVigil } from "./synth-vigil.ts";
 
 const settingsOf = (context: Record<string, unknown>) => readSettings(new App({ context }).node);
+
+const DEFAULT_ALERTS = {
+  emails: [],
+  phones: [],
+  smsSeverities: ["critical"],
+  emailSeverities: ["high", "critical"],
+  policyJson: undefined,
+  policy: DEFAULT_ALERT_POLICY,
+};
+const DEFAULT_AUDIT = {
+  instanceType: "t3.small.search",
+  dataNodes: 1,
+  volumeGiB: 10,
+  retentionDays: 90,
+  readerRoleArns: [],
+};
 
 describe("readSettings", () => {
   it("has safe defaults", () => {
@@ -15,6 +32,8 @@ describe("readSettings", () => {
       logLevel: "INFO",
       decisionRetentionDays: 90,
       tableDeletionProtection: true,
+      alerts: DEFAULT_ALERTS,
+      audit: DEFAULT_AUDIT,
     });
   });
 
@@ -33,6 +52,39 @@ describe("readSettings", () => {
       logLevel: "DEBUG",
       decisionRetentionDays: 30,
       tableDeletionProtection: false,
+      alerts: DEFAULT_ALERTS,
+      audit: DEFAULT_AUDIT,
+    });
+  });
+
+  it("reads alert subscriptions, routing and policy, and the audit domain sizing", () => {
+    const policy = { rules: [{ actions: ["block"], severity: "critical" }] };
+    const settings = settingsOf({
+      [CONTEXT_KEYS.alertEmails]: "a@x.com, b@y.com",
+      [CONTEXT_KEYS.alertPhones]: "+15550100",
+      [CONTEXT_KEYS.alertSmsSeverities]: "high,critical",
+      [CONTEXT_KEYS.alertEmailSeverities]: "medium,high,critical",
+      [CONTEXT_KEYS.alertPolicy]: JSON.stringify(policy),
+      [CONTEXT_KEYS.auditInstanceType]: "r7g.large.search",
+      [CONTEXT_KEYS.auditDataNodes]: "3",
+      [CONTEXT_KEYS.auditVolumeGiB]: "200",
+      [CONTEXT_KEYS.auditRetentionDays]: "365",
+      [CONTEXT_KEYS.auditReaderRoleArns]: "arn:aws:iam::123456789012:role/analyst",
+    });
+    expect(settings.alerts).toMatchObject({
+      emails: ["a@x.com", "b@y.com"],
+      phones: ["+15550100"],
+      smsSeverities: ["high", "critical"],
+      emailSeverities: ["medium", "high", "critical"],
+      policyJson: JSON.stringify(policy),
+    });
+    expect(settings.alerts.policy.rules).toEqual(policy.rules);
+    expect(settings.audit).toEqual({
+      instanceType: "r7g.large.search",
+      dataNodes: 3,
+      volumeGiB: 200,
+      retentionDays: 365,
+      readerRoleArns: ["arn:aws:iam::123456789012:role/analyst"],
     });
   });
 
@@ -42,6 +94,13 @@ describe("readSettings", () => {
     [CONTEXT_KEYS.logLevel, "LOUD"],
     [CONTEXT_KEYS.decisionRetentionDays, 0],
     [CONTEXT_KEYS.tableDeletionProtection, "no"],
+    [CONTEXT_KEYS.alertEmails, "not-an-email"],
+    [CONTEXT_KEYS.alertPhones, "5550100"],
+    [CONTEXT_KEYS.alertSmsSeverities, "urgent"],
+    [CONTEXT_KEYS.alertPolicy, '{"rules":[{"actions":["explode"]}]}'],
+    [CONTEXT_KEYS.auditInstanceType, "large"],
+    [CONTEXT_KEYS.auditDataNodes, 0],
+    [CONTEXT_KEYS.auditReaderRoleArns, "arn:aws:iam::1:user/x"],
   ])("rejects %s = %j, naming the key", (key, value) => {
     expect(() => settingsOf({ [key]: value })).toThrow(key);
   });

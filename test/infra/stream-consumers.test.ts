@@ -74,9 +74,22 @@ function actionsOn(statements: Statement[], resource: unknown): Set<string> {
   );
 }
 
-/** Settings (not resource names) the stack passes to a consumer, with their default values. */
-const STACK_SETTINGS: Partial<Record<StreamConsumerKey, Record<string, string>>> = {
-  score: { [ENV.decisionRetentionDays]: "90" },
+/** Settings and non-table resources the stack passes to a consumer, with their default values. */
+const STACK_SETTINGS: Record<StreamConsumerKey, Record<string, unknown>> = {
+  score: {
+    [ENV.decisionRetentionDays]: "90",
+    [ENV.pseudonymKeySecret]: { Ref: logicalIdOf(stack, stack.pseudonymKey.secret) },
+  },
+  alert: { [ENV.alertTopicArn]: { Ref: logicalIdOf(stack, stack.alerts.topic) } },
+  audit: {
+    [ENV.openSearchEndpoint]: {
+      "Fn::Join": [
+        "",
+        ["https://", { "Fn::GetAtt": [logicalIdOf(stack, stack.auditDomain.domain), "DomainEndpoint"] }],
+      ],
+    },
+    [ENV.auditIndexPrefix]: "vigil-decisions",
+  },
 };
 
 const TABLE_ACCESS_ACTIONS = {
@@ -139,6 +152,8 @@ for (const [key, definition] of streamConsumerEntries()) {
       };
       for (const [table] of entriesOf(definition.tables))
         expected[TABLES[table].envVar] = { Ref: tableId(table) };
+      for (const stream of definition.publishes ?? [])
+        expected[STREAMS[stream].envVar] = { Ref: logicalIdOf(stack, stack.data.streams[stream]) };
       Object.assign(expected, STACK_SETTINGS[key]);
       expect(variables).toEqual(expected);
     });
@@ -190,6 +205,16 @@ for (const [key, definition] of streamConsumerEntries()) {
           for (const action of TABLE_ACCESS_ACTIONS[access].mustNot) expect(actions).not.toContain(action);
         });
       }
+
+      it("may put records on the streams it publishes to, and on no other", () => {
+        for (const [stream] of entriesOf(STREAMS)) {
+          const actions = [...actionsOn(statements, getAtt(logicalIdOf(stack, stack.data.streams[stream])))];
+          const puts = actions.filter((a) => /^kinesis:PutRecords?$/.test(a)).sort();
+          expect(puts).toEqual(
+            (definition.publishes ?? []).includes(stream) ? ["kinesis:PutRecord", "kinesis:PutRecords"] : [],
+          );
+        }
+      });
 
       it("reads its source stream and nothing more on it", () => {
         const actions = [...actionsOn(statements, getAtt(streamId))];
