@@ -1,6 +1,6 @@
 import * as z from "zod";
 import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from "#shared/domain/event/index";
-import { ENV, TABLES } from "#shared/resources";
+import { ENV, STREAMS, TABLES } from "#shared/resources";
 
 const seconds = (ms: number) => ms / 1000;
 
@@ -9,6 +9,7 @@ const schema = z.object({
   [TABLES.quarantine.envVar]: z.string().min(1),
   [TABLES.state.envVar]: z.string().min(1),
   [TABLES.config.envVar]: z.string().min(1),
+  [STREAMS.decisions.envVar]: z.string().min(1),
   [ENV.configRefreshSeconds]: z.coerce.number().min(1).max(300).default(30),
   [ENV.decisionRetentionDays]: z.coerce.number().int().positive().max(3650).default(90),
   [ENV.quarantineRetentionDays]: z.coerce.number().int().positive().max(365).default(14),
@@ -32,6 +33,7 @@ export interface ScoreConfig {
   readonly quarantineTable: string;
   readonly stateTable: string;
   readonly configTable: string;
+  readonly decisionsStream: string;
   /** How stale the rules, lists and model in force may be. */
   readonly configRefreshMs: number;
   readonly decisionRetentionSeconds: number;
@@ -52,6 +54,7 @@ export function loadScoreConfig(env: Readonly<Record<string, string | undefined>
     quarantineTable: c[TABLES.quarantine.envVar],
     stateTable: c[TABLES.state.envVar],
     configTable: c[TABLES.config.envVar],
+    decisionsStream: c[STREAMS.decisions.envVar],
     configRefreshMs: c[ENV.configRefreshSeconds] * 1000,
     decisionRetentionSeconds: c[ENV.decisionRetentionDays] * 86_400,
     quarantineRetentionSeconds: c[ENV.quarantineRetentionDays] * 86_400,

@@ -4,12 +4,14 @@ import type { KinesisStreamBatchResponse, KinesisStreamEvent } from "aws-lambda"
 import { loadScoreConfig } from "#functions/score/config";
 import { publishMetricEntries, publishScoreMetrics } from "#functions/score/metrics";
 import { scoreRecords } from "#functions/score/score-records";
-import { createDynamoDbClient } from "#shared/adapters/aws-clients";
+import { createDynamoDbClient, createKinesisClient } from "#shared/adapters/aws-clients";
 import { configLoadMetrics, DecisionConfigLoader } from "#shared/adapters/decision-config-loader";
 import { DynamoDbConfigStore } from "#shared/adapters/dynamodb-config-store";
 import { DynamoDbDecisionStore } from "#shared/adapters/dynamodb-decision-store";
 import { DynamoDbQuarantineStore } from "#shared/adapters/dynamodb-quarantine-store";
 import { DynamoDbStateStore } from "#shared/adapters/dynamodb-state-store";
+import { KinesisDecisionPublisher } from "#shared/adapters/kinesis-decision-publisher";
+import { pseudonymKeySourceFromEnv } from "#shared/adapters/pseudonym-key-from-env";
 import { ruleMetrics } from "#shared/domain/decision/index";
 import { compileFeatureSet, DEFAULT_FEATURE_SET } from "#shared/domain/features/index";
 import { METRICS_NAMESPACE } from "#shared/resources";
@@ -31,6 +33,12 @@ const features = new DynamoDbStateStore({
   features: compileFeatureSet(DEFAULT_FEATURE_SET),
   maxEventLatenessMs: config.limits.maxLatenessMs,
 });
+// Decisions leave the function only pseudonymized, on the decisions stream (alert, audit).
+const publisher = new KinesisDecisionPublisher(
+  createKinesisClient(),
+  config.decisionsStream,
+  pseudonymKeySourceFromEnv(process.env),
+);
 // Rules, lists and model from the config table, re-checked at most every refresh interval.
 const engineConfig = new DecisionConfigLoader(new DynamoDbConfigStore(dynamodb, config.configTable), {
   refreshMs: config.configRefreshMs,
@@ -43,6 +51,7 @@ export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamB
   const loaded = await engineConfig.current();
   const result = await scoreRecords(event.Records, {
     decisions,
+    publisher,
     quarantine,
     features,
     decide: (clean, vector) => loaded.engine.decide({ event: clean, features: vector }, Date.now()),

@@ -6,6 +6,7 @@ import {
   type QuarantineReason,
 } from "#shared/domain/event/index";
 import type { FeatureRecord, FeatureVector, RecordSource } from "#shared/domain/features/index";
+import type { DecidedEvent, DecisionPublisher } from "#shared/ports/decision-publisher";
 import type { DecisionContent, DecisionRecord, DecisionStore } from "#shared/ports/decision-store";
 import type { QuarantineEntry, QuarantineStore } from "#shared/ports/quarantine-store";
 import type { FeatureStateStore } from "#shared/ports/state-store";
@@ -22,6 +23,8 @@ export type Decide = (event: CleanEvent, features: FeatureVector) => DecisionCon
 
 export interface ScoreDependencies {
   readonly decisions: DecisionStore;
+  /** The decisions stream; every stored decision is published at least once. */
+  readonly publisher: DecisionPublisher;
   readonly quarantine: QuarantineStore;
   readonly features: FeatureStateStore;
   readonly decide: Decide;
@@ -89,6 +92,11 @@ export async function scoreRecords(
   const outcomes = new Map<string, Outcome>();
   /** Sequence numbers to report for retry besides failed records (state not committed). */
   const retry = new Set<string>();
+  /**
+   * Decisions to publish: the ones stored now, and stored ones whose record is redelivered (the
+   * earlier delivery may have stopped before publishing; consumers are idempotent per eventId).
+   */
+  const toPublish: Array<DecidedEvent & { readonly sequenceNumber: string }> = [];
   const settle = async (record: KinesisStreamRecord, work: () => Promise<Outcome>) => {
     try {
       outcomes.set(record.eventID, await work());
@@ -229,6 +237,22 @@ export async function scoreRecords(
     // The store names the first record whose contribution is not applied: the batch is retried from
     // it. What was stored is counted now; on the retry those records are redeliveries.
     for (const retryFrom of committed.failed) retry.add(retryFrom.sequenceNumber);
+
+    for (const at of good) {
+      const outcome = outcomes.get(at.record.eventID);
+      if (outcome?.kind === "decided") {
+        toPublish.push({ event: at.event, decision: outcome.decision, sequenceNumber: at.sequenceNumber });
+      }
+    }
+    try {
+      await deps.publisher.publish(toPublish);
+    } catch (error) {
+      // Decisions are stored; the retry finds them and publishes again (at least once).
+      deps.logger.error("publishing decisions failed; the batch will be retried", {
+        error: error instanceof Error ? error.name : String(error),
+      });
+      for (const p of toPublish) retry.add(p.sequenceNumber);
+    }
   })();
 
   await Promise.all([...quarantining, deciding]);
