@@ -1,10 +1,13 @@
 import { Command, CommanderError } from "commander";
+import { registerAlertsCommands } from "#cli/commands/alerts";
+import { registerAuditCommands } from "#cli/commands/audit";
 import { registerDemoCommand } from "#cli/commands/demo";
 import { registerEventCommands } from "#cli/commands/events";
 import { registerFeatureCommands } from "#cli/commands/features";
 import { registerListsCommands } from "#cli/commands/lists";
 import { registerLocalCommands } from "#cli/commands/local";
 import { registerQuarantineCommands } from "#cli/commands/quarantine";
+import { registerReportCommands } from "#cli/commands/report";
 import { registerRulesCommands } from "#cli/commands/rules";
 import { CliError } from "#cli/output";
 
@@ -21,6 +24,9 @@ registerQuarantineCommands(program);
 registerFeatureCommands(program);
 registerRulesCommands(program);
 registerListsCommands(program);
+registerAlertsCommands(program);
+registerAuditCommands(program);
+registerReportCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -36,7 +36,10 @@ export interface FakeOpenSearch {
   throttleNext(n: number): void;
   /** Decides per bulk item (by `_id`) whether it fails. */
   failItem: ((id: string) => ItemFailure | undefined) | undefined;
-  /** Answers `_search` requests (index pattern, request body). */
+  /**
+   * Answers `_search` requests (index pattern, request body). Default: the server evaluates the
+   * query and aggregations itself over its documents (the subset in {@link evaluateSearch}).
+   */
   search: ((index: string, body: Json) => Json) | undefined;
   /** All documents of the indices matching a pattern like `prefix-*`. */
   documents(pattern: string): Json[];
@@ -283,11 +286,12 @@ export async function startFakeOpenSearch(): Promise<FakeOpenSearch> {
     }
     const search = /^\/([^/]+)\/_search$/.exec(path);
     if (search && (method === "POST" || method === "GET")) {
-      if (!fake.search) {
-        send(res, 400, error(400, "illegal_argument_exception", "no search handler in this test"));
-        return;
-      }
-      send(res, 200, fake.search(decodeURIComponent(search[1] as string), json()));
+      const pattern = decodeURIComponent(search[1] as string);
+      send(
+        res,
+        200,
+        fake.search ? fake.search(pattern, json()) : evaluateSearch(fake.documents(pattern), json()),
+      );
       return;
     }
     send(res, 400, error(400, "invalid_request", `no handler for ${method} ${path}`));
@@ -298,4 +302,129 @@ export async function startFakeOpenSearch(): Promise<FakeOpenSearch> {
     endpoint: `http://127.0.0.1:${port}`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   });
+}
+
+/** A dotted field's values (arrays flattened, absent and null dropped). */
+function valuesOf(doc: Json, field: string): unknown[] {
+  let current: unknown[] = [doc];
+  for (const part of field.split(".")) {
+    current = current.flatMap((v) => {
+      const next = v && typeof v === "object" && !Array.isArray(v) ? (v as Json)[part] : undefined;
+      return Array.isArray(next) ? next : next === undefined || next === null ? [] : [next];
+    });
+  }
+  return current;
+}
+
+function matchesFilter(doc: Json, filter: Json): boolean {
+  if (filter.term) {
+    const [field, value] = Object.entries(filter.term as Json)[0] as [string, unknown];
+    return valuesOf(doc, field).includes(value);
+  }
+  if (filter.range) {
+    const [field, bounds] = Object.entries(filter.range as Json)[0] as [
+      string,
+      Record<string, string | number>,
+    ];
+    return valuesOf(doc, field).some((v) => {
+      const x = typeof v === "string" ? Date.parse(v) : Number(v);
+      const num = (b: string | number | undefined) => (typeof b === "string" ? Date.parse(b) : Number(b));
+      return (
+        (bounds.gte === undefined || x >= num(bounds.gte)) &&
+        (bounds.gt === undefined || x > num(bounds.gt)) &&
+        (bounds.lt === undefined || x < num(bounds.lt)) &&
+        (bounds.lte === undefined || x <= num(bounds.lte))
+      );
+    });
+  }
+  if (filter.bool) {
+    const bool = filter.bool as { must?: Json[]; filter?: Json[]; must_not?: Json[] };
+    return (
+      [...(bool.must ?? []), ...(bool.filter ?? [])].every((f) => matchesFilter(doc, f)) &&
+      !(bool.must_not ?? []).some((f) => matchesFilter(doc, f))
+    );
+  }
+  if (filter.match_all) return true;
+  throw new Error(`fake OpenSearch: unsupported query ${JSON.stringify(filter)}`);
+}
+
+function aggregate(docs: Json[], aggs: Record<string, Json>): Json {
+  const out: Json = {};
+  for (const [name, spec] of Object.entries(aggs)) {
+    const sub = spec.aggs as Record<string, Json> | undefined;
+    const withSub = (bucketDocs: Json[], bucket: Json) => ({
+      ...bucket,
+      doc_count: bucketDocs.length,
+      ...(sub ? aggregate(bucketDocs, sub) : {}),
+    });
+    if (spec.terms) {
+      const { field, size } = spec.terms as { field: string; size: number };
+      const groups = new Map<string, Json[]>();
+      for (const doc of docs)
+        for (const v of new Set(valuesOf(doc, field).map(String)))
+          groups.set(v, [...(groups.get(v) ?? []), doc]);
+      const buckets = [...groups.entries()]
+        .sort((a, b) => b[1].length - a[1].length || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+        .slice(0, size)
+        .map(([key, group]) => withSub(group, { key }));
+      out[name] = { buckets };
+    } else if (spec.date_histogram || spec.histogram) {
+      const h = (spec.date_histogram ?? spec.histogram) as {
+        field: string;
+        fixed_interval?: string;
+        interval?: number;
+        extended_bounds?: { min: number; max: number };
+      };
+      const interval = h.fixed_interval
+        ? Number(h.fixed_interval.replace(/s$/, "")) * 1000
+        : (h.interval as number);
+      const keyOf = (v: unknown) => {
+        const x = typeof v === "string" ? Date.parse(v) : Number(v);
+        return Math.floor(x / interval) * interval;
+      };
+      const groups = new Map<number, Json[]>();
+      for (const doc of docs)
+        for (const v of valuesOf(doc, h.field)) groups.set(keyOf(v), [...(groups.get(keyOf(v)) ?? []), doc]);
+      const keys = [...groups.keys()];
+      if (h.extended_bounds) keys.push(keyOf(h.extended_bounds.min), keyOf(h.extended_bounds.max));
+      const buckets: Json[] = [];
+      if (keys.length > 0) {
+        const min = Math.min(...keys);
+        const max = Math.max(...keys);
+        for (let i = 0; min + i * interval <= max + interval / 2; i++) {
+          const key = keyOf(min + i * interval);
+          buckets.push(withSub(groups.get(key) ?? [], { key }));
+        }
+      }
+      out[name] = { buckets };
+    } else if (spec.filter) {
+      const matched = docs.filter((d) => matchesFilter(d, spec.filter as Json));
+      out[name] = withSub(matched, {});
+    } else if (spec.missing) {
+      const field = (spec.missing as { field: string }).field;
+      out[name] = withSub(
+        docs.filter((d) => valuesOf(d, field).length === 0),
+        {},
+      );
+    } else if (spec.max) {
+      const values = docs.flatMap((d) => valuesOf(d, (spec.max as { field: string }).field).map(Number));
+      out[name] = { value: values.length > 0 ? Math.max(...values) : null };
+    } else throw new Error(`fake OpenSearch: unsupported aggregation ${JSON.stringify(spec)}`);
+  }
+  return out;
+}
+
+/**
+ * `_search` over documents: the query (term, range, bool, match_all) and the aggregations Vigil's
+ * report uses (terms, date_histogram, histogram, filter, missing, max; sub-aggregations), with
+ * OpenSearch's bucket keys and ordering (count desc, key asc; floor(value / interval) * interval).
+ */
+export function evaluateSearch(documents: Json[], body: Json): Json {
+  const docs = body.query ? documents.filter((d) => matchesFilter(d, body.query as Json)) : documents;
+  return {
+    took: 1,
+    timed_out: false,
+    hits: { total: { value: docs.length, relation: "eq" }, hits: [] },
+    aggregations: body.aggs ? aggregate(docs, body.aggs as Record<string, Json>) : {},
+  };
 }
