@@ -8,8 +8,13 @@ import type { AlertPublisher, PublishOutcome } from "#shared/ports/alert-publish
 /** The topic ARN outbox files name (the local stack has no SNS topic). */
 export const LOCAL_ALERT_TOPIC_ARN = "arn:aws:sns:us-east-1:000000000000:vigil-local-alerts";
 
-/** Outbox file names: `<UTC time, sortable>-<message id>.json`. */
-export const OUTBOX_FILE_PATTERN = /^\d{8}T\d{9}Z-[0-9a-f-]{36}\.json$/;
+/**
+ * Outbox file names: `<UTC time>-<sequence>-<message id>.json`, so sorting by name gives publish
+ * order (the sequence orders one process's files within a millisecond).
+ */
+export const OUTBOX_FILE_PATTERN = /^\d{8}T\d{9}Z-\d{6}-[0-9a-f-]{36}\.json$/;
+
+let sequence = 0;
 
 /**
  * The local stand-in for SNS: one JSON file per notification, exactly the SNS `Publish` input
@@ -31,7 +36,8 @@ export class OutboxAlertPublisher implements AlertPublisher {
     return notifications.map((n) => {
       const messageId = randomUUID();
       const stamp = this.now().toISOString().replace(/[-:]/g, "").replace(".", "");
-      const file = join(this.dir, `${stamp}-${messageId}.json`);
+      sequence = (sequence + 1) % 1_000_000;
+      const file = join(this.dir, `${stamp}-${String(sequence).padStart(6, "0")}-${messageId}.json`);
       const temp = join(this.dir, `.${messageId}.tmp`);
       writeFileSync(temp, `${JSON.stringify(snsPublishInput(this.topicArn, n), null, 2)}\n`);
       renameSync(temp, file);
