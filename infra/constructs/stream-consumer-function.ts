@@ -60,7 +60,7 @@ export interface StreamConsumerFunctionProps {
  * - every table the definition lists, with the narrowest grant for its access level
  *   (`grantReadData`, `grantWriteData` or `grantReadWriteData`) and its name under the table's `envVar`;
  * - read access to the source stream, its name under the stream's `envVar`;
- * - write access (`PutRecord(s)`, encrypt with the stream's key) to every stream the definition
+ * - write access (`PutRecord(s)`, `ListShards`, encrypt with the stream's key) to every stream the definition
  *   `publishes` to, its name under the stream's `envVar`;
  * - the mapping with the definition's batch size, batching window, bisect-on-error, partial batch
  *   responses, retry attempts, maximum record age and starting position, and `failureQueue` as its
@@ -104,8 +104,7 @@ export class StreamConsumerFunction extends Construct {
     for (const [key, access] of entriesOf(definition.tables)) {
       GRANT_TABLE_ACCESS[access](props.tables[key], fn);
     }
-    // grantWrite: kinesis:PutRecord(s), ListShards and DescribeStreamSummary on that stream, and
-    // encrypt on its key.
+    // grantWrite: kinesis:PutRecord, PutRecords and ListShards on that stream, and encrypt on its key.
     for (const key of publishes) props.streams[key].grantWrite(fn);
 
     // KinesisEventSource grants the role read access to the stream (and decrypt on its key) and send
