@@ -12,6 +12,7 @@ export interface AlertLogger {
   error(message: string, extra: Record<string, unknown>): void;
 }
 
+/** What the alert use case needs: the policy, the ledger, a publisher, a clock and a logger. */
 export interface AlertDependencies {
   readonly policy: AlertPolicy;
   readonly ledger: AlertLedger;
@@ -40,6 +41,7 @@ export interface AlertBatchCounts {
   readonly failed: number;
 }
 
+/** The partial batch response for Lambda, and the counts for metrics. */
 export interface AlertBatchResult {
   readonly response: KinesisStreamBatchResponse;
   readonly counts: AlertBatchCounts;

@@ -26,6 +26,7 @@ export interface SetupRequest {
   readonly access: AuditAccess;
 }
 
+/** The setup handler's I/O, injected so it can be tested against local servers. */
 export interface SetupDependencies {
   /** Installs template, ISM policy and roles (installAuditIndex with a client for the endpoint). */
   install(request: SetupRequest): Promise<void>;

@@ -11,6 +11,7 @@ export interface AuditLogger {
   error(message: string, extra: Record<string, unknown>): void;
 }
 
+/** What the audit use case needs: a sink, the quarantine, the index prefix, a clock and a logger. */
 export interface AuditDependencies {
   readonly sink: AuditSink;
   readonly quarantine: AuditQuarantine;
@@ -32,6 +33,7 @@ export interface AuditBatchCounts {
   readonly failed: number;
 }
 
+/** The partial batch response for Lambda, and the counts for metrics. */
 export interface AuditBatchResult {
   readonly response: KinesisStreamBatchResponse;
   readonly counts: AuditBatchCounts;

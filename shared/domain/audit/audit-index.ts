@@ -158,8 +158,9 @@ export function auditIsmPolicy(s: AuditIndexSettings) {
   };
 }
 
-/** Fine-grained access control role names. */
+/** Name of the FGAC writer role. */
 export const writerRoleName = (prefix: string) => `${prefix}-writer`;
+/** Name of the FGAC reader role. */
 export const readerRoleName = (prefix: string) => `${prefix}-reader`;
 
 /** The writer role: create and write documents in the audit indices, nothing else. */
