@@ -1,143 +1,321 @@
-import { rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { ScanCommand } from "@aws-sdk/client-dynamodb";
+import { type AttributeValue, type DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { type LocalRuntime, localFunctionsFromEnv, startLocalRuntime } from "#local/esm/local-runtime";
+import { localSinkPaths } from "#local/local-sinks";
 import { type LocalStack, startLocalStack } from "#local/local-stack";
+import { DecisionWatcher, percentile, sendOnSchedule } from "#local/traffic-driver";
 import { createDynamoDbClient, createKinesisClient } from "#shared/adapters/aws-clients";
-import { putRecords } from "#shared/adapters/kinesis-producer";
+import { DynamoDbDecisionStore } from "#shared/adapters/dynamodb-decision-store";
+import { OUTBOX_FILE_PATTERN } from "#shared/adapters/outbox-alert-publisher";
+import {
+  anchorBeforeNow,
+  DEFAULT_SEED,
+  DEFAULT_SIMULATION,
+  evaluateQuality,
+  type Pacing,
+  planSending,
+  type QualityReport,
+  type Simulation,
+  scaledAttacks,
+  simulate,
+} from "#shared/domain/simulation/index";
 
-/** What `npm start` measured, printed as its summary. */
+/** Latency percentiles in ms. */
+export interface LatencySummary {
+  readonly count: number;
+  readonly p50: number | undefined;
+  readonly p95: number | undefined;
+  readonly p99: number | undefined;
+  readonly max: number | undefined;
+}
+
+/** What `npm start` measured; every number here comes from the run. */
 export interface DemoSummary {
-  readonly eventsPut: number;
-  readonly putFailures: number;
-  readonly decisionsStored: number;
-  readonly actions: Readonly<Record<string, number>>;
-  readonly invocations: number;
-  readonly secondsToAllDecided: number;
-  readonly eventsPerSecond: number;
+  readonly seed: number;
+  readonly users: number;
+  readonly pacing: Pacing;
+  readonly events: { readonly history: number; readonly live: number; readonly liveAttacks: number };
+  readonly put: { readonly sent: number; readonly rejected: number; readonly failed: number };
+  /** Every put event with a decision in the decisions table. */
+  readonly decided: number;
+  /** Records the score function quarantined (a simulated event never should be). */
+  readonly quarantined: number;
+  /** The history backfill: put as fast as possible, from first put to last decision seen. */
+  readonly backfill: { readonly events: number; readonly seconds: number };
+  /** The live window: from its first put to its last decision seen. */
+  readonly live: { readonly events: number; readonly seconds: number; readonly putSeconds: number };
+  /** Live events, put → `decidedAt` (stamped when the score batch starts deciding). */
+  readonly latencyDecided: LatencySummary;
+  /** Live events, put → first poll that found the decision stored (polls every 250 ms). */
+  readonly latencyReadable: LatencySummary;
+  readonly quality: QualityReport;
+  readonly alerts: { readonly dir: string; readonly files: number };
+  readonly audit: { readonly dir: string; readonly documents: number };
+  /** Where the run's events, ground truth and decisions were written. */
+  readonly files: { readonly events: string; readonly truth: string; readonly decisions: string };
+  readonly invocations: Readonly<Record<string, number>>;
+  readonly stackStartSeconds: number;
+}
+
+/** A snapshot for the live progress display. */
+export interface DemoProgress {
+  readonly phase: "backfill" | "live" | "draining";
+  readonly sent: number;
+  readonly total: number;
+  readonly decided: number;
+  readonly expected: number;
+  /** Event time of the last event put (epoch ms). */
+  readonly eventTime: number | undefined;
+  /** Decisions per second over the last few seconds. */
+  readonly decisionsPerSecond: number;
 }
 
 export interface DemoOptions {
-  readonly events: number;
   readonly stateDir: string;
+  readonly seed?: number;
+  /** Established users in the simulation (traffic grows with it). Default 800. */
+  readonly users?: number;
+  /** Multiplies every attack's instance count (0: no attacks). Default 1. */
+  readonly attackScale?: number;
+  /** How fast to send the live window. Default: a simulated day a minute. */
+  readonly pacing?: Pacing;
   readonly timeoutSeconds?: number;
   readonly log: (message: string) => void;
+  /** Called about once a second while traffic flows. */
+  readonly progress?: (progress: DemoProgress) => void;
 }
 
-const TYPES = ["register", "login", "order", "payment", "coupon_claim"] as const;
+/** A simulated day a minute. */
+export const DEMO_PACING: Pacing = { kind: "speedup", factor: 1440 };
 
-/** A deterministic sample event; `i` picks its user, device, IP and scenario. */
-export function sampleEvent(i: number, occurredAt: Date): Record<string, unknown> {
-  const type = TYPES[i % TYPES.length] ?? "login";
-  const user = i % 97;
-  const base: Record<string, unknown> = {
-    schemaVersion: 1,
-    eventId: `demo-${String(i).padStart(6, "0")}`,
-    type,
-    occurredAt: occurredAt.toISOString(),
-    userId: `user-${user}`,
-    ip: `198.51.100.${(user % 250) + 1}`,
-    deviceId: `device-${user % 60}`,
-    geo: { country: "DE", city: "Berlin" },
+function latency(values: readonly number[]): LatencySummary {
+  return {
+    count: values.length,
+    p50: percentile(values, 50),
+    p95: percentile(values, 95),
+    p99: percentile(values, 99),
+    max: values.length === 0 ? undefined : Math.max(...values),
   };
-  if (type === "order" || type === "payment")
-    Object.assign(base, { amount: `${(i % 300) + 1}.50`, currency: "EUR" });
-  if (type === "payment") base.cardFingerprint = `card-${user % 80}`;
-  if (type === "coupon_claim") Object.assign(base, { campaignId: "spring", couponId: `coupon-${i % 7}` });
-  if (type === "register") base.email = `user${user}@example.com`;
-  return base;
 }
 
-async function countDecisions(
-  stack: LocalStack,
-): Promise<{ total: number; actions: Record<string, number> }> {
-  const client = createDynamoDbClient(stack.env);
-  const actions: Record<string, number> = {};
-  let total = 0;
-  let ExclusiveStartKey: Record<string, import("@aws-sdk/client-dynamodb").AttributeValue> | undefined;
+/** Alert notifications in the outbox (one file each) and documents in the audit NDJSON files. */
+function countSinkOutput(stateDir: string) {
+  const paths = localSinkPaths(stateDir);
+  const files = existsSync(paths.alertOutboxDir)
+    ? readdirSync(paths.alertOutboxDir).filter((f) => OUTBOX_FILE_PATTERN.test(f)).length
+    : 0;
+  let documents = 0;
+  if (existsSync(paths.auditDir)) {
+    for (const f of readdirSync(paths.auditDir).filter((name) => name.endsWith(".ndjson"))) {
+      // `_bulk` format: an action line then the document line; count the actions.
+      for (const line of readFileSync(join(paths.auditDir, f), "utf8").split("\n")) {
+        if (line.startsWith('{"create"')) documents++;
+      }
+    }
+  }
+  return { alerts: { dir: paths.alertOutboxDir, files }, audit: { dir: paths.auditDir, documents } };
+}
+
+/** Items in a table (a counting scan: fine for a demo's few thousand items). */
+async function countItems(client: DynamoDBClient, tableName: string): Promise<number> {
+  let count = 0;
+  let ExclusiveStartKey: Record<string, AttributeValue> | undefined;
   do {
     const page = await client.send(
-      new ScanCommand({
-        TableName: stack.names.tables.decisions,
-        ProjectionExpression: "#a",
-        ExpressionAttributeNames: { "#a": "action" },
-        ExclusiveStartKey,
-      }),
+      new ScanCommand({ TableName: tableName, Select: "COUNT", ExclusiveStartKey }),
     );
-    for (const item of page.Items ?? []) {
-      const action = item.action?.S ?? "unknown";
-      actions[action] = (actions[action] ?? 0) + 1;
-      total++;
-    }
+    count += page.Count ?? 0;
     ExclusiveStartKey = page.LastEvaluatedKey;
   } while (ExclusiveStartKey);
-  client.destroy();
-  return { total, actions };
+  return count;
+}
+
+function writeNdjson(path: string, rows: Iterable<unknown>): void {
+  const lines: string[] = [];
+  for (const row of rows) lines.push(JSON.stringify(row));
+  writeFileSync(path, lines.length > 0 ? `${lines.join("\n")}\n` : "");
+}
+
+/** The simulation `npm start` runs, anchored so that its last event is a minute before `nowMs`. */
+export function demoSimulation(options: { seed: number; users: number; attackScale: number }, nowMs: number) {
+  const timeline = { liveHours: DEFAULT_SIMULATION.liveHours, historyDays: DEFAULT_SIMULATION.historyDays };
+  return simulate({
+    ...DEFAULT_SIMULATION,
+    seed: options.seed,
+    users: options.users,
+    attacks: scaledAttacks(options.attackScale),
+    startMs: anchorBeforeNow(nowMs, timeline),
+  });
 }
 
 /**
- * The platform demo behind `npm start`: a fresh local stack, the score function on its event
- * source mapping, `events` sample events put on the stream, and a wait until every one has a
- * decision in the decisions table. Always stops what it started.
+ * The demo behind `npm start`: a fresh local stack with the shipped rules, lists and model, every
+ * function on its event source mapping, and simulated traffic with labelled attacks: the
+ * population's history as a backfill, then the live day paced (a simulated day a minute by
+ * default). Waits for every decision, evaluates them against the ground truth and returns what it
+ * measured. Always stops what it started.
  */
 export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const { log } = options;
   const stateDir = resolve(options.stateDir);
+  const seed = options.seed ?? DEFAULT_SEED;
+  const users = options.users ?? DEFAULT_SIMULATION.users;
+  const pacing = options.pacing ?? DEMO_PACING;
+  const timeoutMs = (options.timeoutSeconds ?? 240) * 1000;
   rmSync(stateDir, { recursive: true, force: true });
+
+  const sim: Simulation = demoSimulation({ seed, users, attackScale: options.attackScale ?? 1 }, Date.now());
+  const simDir = join(stateDir, "simulation");
+  mkdirSync(simDir, { recursive: true });
+  const files = {
+    events: join(simDir, "events.ndjson"),
+    truth: join(simDir, "truth.ndjson"),
+    decisions: join(simDir, "decisions.ndjson"),
+  };
+  writeNdjson(files.events, sim.events);
+  writeNdjson(files.truth, sim.truth);
+  const phases = sim.truth.map((t) => t.phase);
+  const history = phases.filter((p) => p === "history").length;
+  const liveAttacks = sim.truth.filter((t) => t.phase === "live" && t.label === "attack").length;
+  log(
+    `Simulated ${sim.events.length} events (seed ${seed}, ${users} users): ${history} of history, ` +
+      `${sim.events.length - history} in the live day, ${liveAttacks} of them from attacks. Ground truth: ${files.truth}`,
+  );
+
+  const stackStarted = Date.now();
   log("Starting the local stack (Kinesis Mock, DynamoDB Local)...");
-  const stack = await startLocalStack({ stateDir, log: (m) => log(`  ${m}`) });
+  const stack: LocalStack = await startLocalStack({ stateDir, log: (m) => log(`  ${m}`) });
   let runtime: LocalRuntime | undefined;
+  const kinesis = createKinesisClient({ env: stack.env });
+  const dynamodb = createDynamoDbClient(stack.env);
+  const watcher = new DecisionWatcher(new DynamoDbDecisionStore(dynamodb, stack.names.tables.decisions, 0));
   try {
-    log("Bundling functions and starting their Kinesis event source mappings...");
+    log("Bundling the functions and starting their Kinesis event source mappings...");
     runtime = await startLocalRuntime({
       stateDir,
       awsEnv: stack.emulators.awsEnv,
       functions: localFunctionsFromEnv(stack.env),
       log: (m) => log(`  ${m}`),
     });
+    const stackStartSeconds = (Date.now() - stackStarted) / 1000;
+    log(`Stack and functions up in ${stackStartSeconds.toFixed(1)} s. Sending traffic...`);
 
-    const now = new Date();
-    const events = Array.from({ length: options.events }, (_, i) => sampleEvent(i, now));
-    log(`Putting ${events.length} events on ${stack.names.streams.events}...`);
-    const started = Date.now();
-    const kinesis = createKinesisClient({ env: stack.env });
-    const put = await putRecords(
-      kinesis,
-      stack.names.streams.events,
-      events.map((e) => ({
-        data: new TextEncoder().encode(JSON.stringify(e)),
-        partitionKey: String(e.userId),
-      })),
+    const times = sim.events.map((e) => Date.parse(e.occurredAt));
+    const schedule = planSending(times, phases, sim.timeline.liveStart, pacing);
+    watcher.start();
+
+    // Progress: decisions per second over a sliding window of recent samples.
+    let phase: DemoProgress["phase"] = "backfill";
+    let sentNow = 0;
+    let totalNow = schedule.backfill.length;
+    let eventTime: number | undefined;
+    const samples: Array<{ at: number; decided: number }> = [];
+    const report = () => {
+      const at = Date.now();
+      samples.push({ at, decided: watcher.decided });
+      while (samples.length > 1 && at - (samples[0]?.at ?? at) > 5000) samples.shift();
+      const first = samples[0];
+      const rate = first && at > first.at ? ((watcher.decided - first.decided) * 1000) / (at - first.at) : 0;
+      options.progress?.({
+        phase,
+        sent: sentNow,
+        total: totalNow,
+        decided: watcher.decided,
+        expected: sim.events.length,
+        eventTime,
+        decisionsPerSecond: rate,
+      });
+    };
+    const ticker = setInterval(report, 1000);
+    let backfillDone = 0;
+    let result: Awaited<ReturnType<typeof sendOnSchedule>>;
+    let liveDone = 0;
+    try {
+      result = await sendOnSchedule({
+        kinesis,
+        streamName: stack.names.streams.events,
+        events: sim.events,
+        schedule,
+        onSent: (ids) => watcher.expect(ids),
+        onProgress: (p) => {
+          sentNow = p.sent;
+          eventTime = p.eventTime ?? eventTime;
+        },
+        afterBackfill: async () => {
+          // Live latency should measure the pipeline, not the backfill's queue: let it drain first.
+          await watcher.waitForAll(timeoutMs);
+          backfillDone = Date.now();
+          phase = "live";
+          sentNow = 0;
+          totalNow = schedule.live.length;
+        },
+      });
+      phase = "draining";
+      await watcher.waitForAll(timeoutMs).catch((error: Error) => {
+        throw new Error(
+          `${error.message}: see ${join(stateDir, "failures")} (records the pipeline gave up on) and the quarantine table`,
+        );
+      });
+      liveDone = Date.now();
+    } finally {
+      clearInterval(ticker);
+      await watcher.stop();
+    }
+    report();
+    // Alert and audit consume the decisions stream: let them finish before counting their output.
+    await runtime.waitUntilIdle({ timeoutMs: 120_000 });
+    const stats = runtime.stats();
+
+    const seen = watcher.results();
+    writeNdjson(
+      files.decisions,
+      sim.events.flatMap((e) => {
+        const s = seen.get(e.eventId);
+        return s ? [s.decision] : [];
+      }),
     );
-    kinesis.destroy();
-
-    const deadline = Date.now() + (options.timeoutSeconds ?? 120) * 1000;
-    let decided = await countDecisions(stack);
-    let lastReported = -1;
-    while (decided.total < put.sent && Date.now() < deadline) {
-      if (decided.total !== lastReported) {
-        log(`  decisions stored: ${decided.total}/${put.sent}`);
-        lastReported = decided.total;
-      }
-      await new Promise((r) => setTimeout(r, 250));
-      decided = await countDecisions(stack);
+    const decidedLatency: number[] = [];
+    const readableLatency: number[] = [];
+    for (const { index } of schedule.live) {
+      const event = sim.events[index];
+      const sentAt = result.sentAt[index] ?? Number.NaN;
+      const s = event ? seen.get(event.eventId) : undefined;
+      if (!s || Number.isNaN(sentAt)) continue;
+      decidedLatency.push(Date.parse(s.decision.decidedAt) - sentAt);
+      readableLatency.push(s.seenAt - sentAt);
     }
-    const seconds = (Date.now() - started) / 1000;
-    if (decided.total < put.sent) {
-      throw new Error(
-        `only ${decided.total} of ${put.sent} events were decided within ${options.timeoutSeconds ?? 120} s; see ${join(stateDir, "failures")}`,
-      );
-    }
+    const quality = evaluateQuality(sim.truth, new Map([...seen].map(([id, s]) => [id, s.decision])));
+    const invocations = Object.fromEntries(stats.functions.map((f) => [f.functionId, f.invocations]));
     return {
-      eventsPut: put.sent,
-      putFailures: put.failed.length,
-      decisionsStored: decided.total,
-      actions: decided.actions,
-      invocations: runtime.stats().functions.reduce((n, s) => n + s.invocations, 0),
-      secondsToAllDecided: seconds,
-      eventsPerSecond: put.sent / seconds,
+      seed,
+      users,
+      pacing,
+      events: { history, live: sim.events.length - history, liveAttacks },
+      put: { sent: result.sent, rejected: result.rejected.length, failed: result.failed.length },
+      decided: seen.size,
+      quarantined: await countItems(dynamodb, stack.names.tables.quarantine),
+      backfill: {
+        events: result.backfill.events,
+        seconds: result.backfill.events > 0 ? (backfillDone - result.backfill.startedAt) / 1000 : 0,
+      },
+      live: {
+        events: result.live.events,
+        seconds: (liveDone - result.live.startedAt) / 1000,
+        putSeconds: (result.live.endedAt - result.live.startedAt) / 1000,
+      },
+      latencyDecided: latency(decidedLatency),
+      latencyReadable: latency(readableLatency),
+      quality,
+      ...countSinkOutput(stateDir),
+      files,
+      invocations,
+      stackStartSeconds,
     };
   } finally {
+    await watcher.stop();
+    kinesis.destroy();
+    dynamodb.destroy();
     await runtime?.stop();
     await stack.stop();
   }

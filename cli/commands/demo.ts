@@ -1,42 +1,166 @@
+import { relative } from "node:path";
 import type { Command } from "commander";
 import { CliError, say } from "#cli/output";
-import { runDemo } from "#local/demo";
+import {
+  describePacing,
+  formatMs,
+  nonNegative,
+  type PacingOptions,
+  pacingFrom,
+  positiveInteger,
+} from "#cli/simulation-options";
+import { DEMO_PACING, type DemoProgress, type DemoSummary, type LatencySummary, runDemo } from "#local/demo";
+import {
+  DEFAULT_SEED,
+  DEFAULT_SIMULATION,
+  formatActionsByType,
+  formatQualityTable,
+  formatTopRules,
+} from "#shared/domain/simulation/index";
 
-/** `vigil demo` (what `npm start` runs): the whole pipeline on a fresh local stack, with a summary. */
+const indent = (text: string, by = "  ") =>
+  text
+    .split("\n")
+    .map((l) => (l === "" ? l : `${by}${l}`))
+    .join("\n");
+
+const latencyLine = (l: LatencySummary) =>
+  `p50 ${formatMs(l.p50).padStart(8)}  p95 ${formatMs(l.p95).padStart(8)}  p99 ${formatMs(l.p99).padStart(8)}  max ${formatMs(l.max).padStart(8)}  (${l.count} events)`;
+
+const perSecond = (events: number, seconds: number) => (seconds > 0 ? (events / seconds).toFixed(0) : "–");
+
+const shown = (path: string) => {
+  const rel = relative(process.cwd(), path);
+  return rel.startsWith("..") ? path : rel;
+};
+
+/** The summary `npm start` prints on stdout. */
+export function formatDemoSummary(s: DemoSummary, totalSeconds: number): string {
+  const lines = [
+    "",
+    `Vigil demo summary: seed ${s.seed}, ${s.users} users, live day sent at ${describePacing(s.pacing)}`,
+    `  events put                ${s.put.sent} (${s.put.rejected} rejected by the producer, ${s.put.failed} refused by Kinesis)`,
+    `                            ${s.events.history} history backfill, ${s.events.live} live day (${s.events.liveAttacks} from attacks)`,
+    `  decisions stored          ${s.decided} of ${s.put.sent}`,
+    `  quarantined               ${s.quarantined}`,
+    `  backfill                  ${s.backfill.events} events, first put to last decision ${s.backfill.seconds.toFixed(1)} s (${perSecond(s.backfill.events, s.backfill.seconds)} events/s)`,
+    `  live day                  ${s.live.events} events put over ${s.live.putSeconds.toFixed(1)} s, all decided ${s.live.seconds.toFixed(1)} s after the first put (${perSecond(s.live.events, s.live.seconds)} events/s)`,
+    `  latency, live day         put -> decidedAt     ${latencyLine(s.latencyDecided)}`,
+    `                            put -> readable      ${latencyLine(s.latencyReadable)}`,
+    `  stack start-up            ${s.stackStartSeconds.toFixed(1)} s (engines, tables, config, bundling)`,
+    `  invocations               ${Object.entries(s.invocations)
+      .map(([f, n]) => `${f}=${n}`)
+      .join(" ")}`,
+    "",
+    "Actions by scenario (live day, combined decision)",
+    indent(formatActionsByType(s.quality)),
+    "",
+    "Detection quality (live day; flagged = any action but pass; % of events)",
+    indent(formatQualityTable(s.quality)),
+    "",
+    "Top rules by hits (live day)",
+    indent(formatTopRules(s.quality, 8)),
+    "",
+    `Alerts    ${s.alerts.files} notification(s) in ${shown(s.alerts.dir)} (the SNS Publish inputs)`,
+    `Audit     ${s.audit.documents} document(s) in ${shown(s.audit.dir)} (OpenSearch _bulk NDJSON)`,
+    `Files     ${shown(s.files.events)}, ${shown(s.files.truth)}, ${shown(s.files.decisions)}`,
+    `Again     npx vigil evaluate --truth ${shown(s.files.truth)} --decisions ${shown(s.files.decisions)}`,
+    "",
+    `Total run time ${totalSeconds.toFixed(1)} s`,
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
+/** A one-line progress display: rewritten in place on a terminal, a line every 5 s otherwise. */
+function progressPrinter(): { update(p: DemoProgress): void; done(): void } {
+  const tty = process.stderr.isTTY === true;
+  let lastLine = 0;
+  let drawn = false;
+  return {
+    update(p) {
+      const clock =
+        p.eventTime === undefined
+          ? ""
+          : ` sim clock ${new Date(p.eventTime).toISOString().slice(5, 16).replace("T", " ")}Z`;
+      const line = `  [${p.phase}] put ${p.sent}/${p.total}  decided ${p.decided}/${p.expected}  ${p.decisionsPerSecond.toFixed(0)} decisions/s${clock}`;
+      if (tty) {
+        process.stderr.write(`\r\x1b[K${line}`);
+        drawn = true;
+      } else if (Date.now() - lastLine >= 5000) {
+        lastLine = Date.now();
+        say(line);
+      }
+    },
+    done() {
+      if (drawn) process.stderr.write("\n");
+      drawn = false;
+    },
+  };
+}
+
+/** `vigil demo` (what `npm start` runs): the whole pipeline on simulated traffic, with a summary. */
 export function registerDemoCommand(program: Command): void {
   program
     .command("demo")
-    .description("Run the pipeline end to end on a fresh local stack and print a summary (npm start)")
-    .option("--events <n>", "how many sample events to put", "1000")
+    .description(
+      "Run the pipeline end to end on a fresh local stack with simulated, labelled traffic; print throughput, latency and detection quality (npm start)",
+    )
+    .option("--seed <n>", "simulation seed", String(DEFAULT_SEED))
+    .option(
+      "--users <n>",
+      "established users in the simulation (traffic grows with it)",
+      String(DEFAULT_SIMULATION.users),
+    )
+    .option("--attack-scale <x>", "multiply every attack's instance count (0: no attacks)", "1")
+    .option(
+      "--speedup <factor>",
+      `event time per wall-clock time for the live day (default ${DEMO_PACING.kind === "speedup" ? DEMO_PACING.factor : ""}: a day a minute)`,
+    )
+    .option("--rate <events/s>", "send the live day at a constant rate instead")
+    .option("--max-rate", "send the live day as fast as the stream takes it")
     .option("--state-dir <dir>", "where the demo's stack keeps its files (wiped first)", ".vigil/demo")
-    .option("--timeout <seconds>", "give up when not every event is decided by then", "180")
-    .action(async (opts: { events: string; stateDir: string; timeout: string }) => {
-      const events = Number(opts.events);
-      if (!Number.isInteger(events) || events < 1) throw new CliError("--events must be a positive integer");
-      const started = Date.now();
-      let summary: Awaited<ReturnType<typeof runDemo>>;
-      try {
-        summary = await runDemo({
-          events,
-          stateDir: opts.stateDir,
-          timeoutSeconds: Number(opts.timeout),
-          log: say,
-        });
-      } catch (error) {
-        throw new CliError((error as Error).message);
-      }
-      const lines = [
-        "",
-        "Vigil demo summary",
-        `  events put                ${summary.eventsPut} (${summary.putFailures} rejected by Kinesis)`,
-        `  decisions stored          ${summary.decisionsStored}`,
-        `  actions                   ${Object.entries(summary.actions)
-          .map(([a, n]) => `${a}=${n}`)
-          .join(" ")}`,
-        `  score invocations         ${summary.invocations}`,
-        `  put to all decided        ${summary.secondsToAllDecided.toFixed(2)} s (${summary.eventsPerSecond.toFixed(0)} events/s)`,
-        `  total run time            ${((Date.now() - started) / 1000).toFixed(1)} s`,
-      ];
-      process.stdout.write(`${lines.join("\n")}\n`);
-    });
+    .option(
+      "--timeout <seconds>",
+      "give up when decisions are still missing this long after the last put",
+      "240",
+    )
+    .action(
+      async (
+        opts: PacingOptions & {
+          seed: string;
+          users: string;
+          attackScale: string;
+          stateDir: string;
+          timeout: string;
+        },
+      ) => {
+        const seed = positiveInteger(opts.seed, "--seed", 0);
+        const users = positiveInteger(opts.users, "--users", 10);
+        const attackScale = nonNegative(opts.attackScale, "--attack-scale");
+        const pacing = pacingFrom(opts, DEMO_PACING);
+        const started = Date.now();
+        const printer = progressPrinter();
+        let summary: DemoSummary;
+        try {
+          summary = await runDemo({
+            stateDir: opts.stateDir,
+            seed,
+            users,
+            attackScale,
+            pacing,
+            timeoutSeconds: positiveInteger(opts.timeout, "--timeout"),
+            log: (m) => {
+              printer.done();
+              say(m);
+            },
+            progress: (p) => printer.update(p),
+          });
+        } catch (error) {
+          printer.done();
+          throw new CliError((error as Error).message);
+        }
+        printer.done();
+        process.stdout.write(formatDemoSummary(summary, (Date.now() - started) / 1000));
+      },
+    );
 }

@@ -1,0 +1,89 @@
+import * as z from "zod";
+import { EVENT_TYPES } from "#shared/domain/event/index";
+
+/**
+ * Ground truth of simulated traffic: what generated each event. It travels in a side file keyed
+ * by eventId and never inside the events, so the pipeline cannot see it and an evaluation
+ * cannot be fooled by it.
+ */
+
+/** The attacks the simulator stages. */
+export const ATTACK_TYPES = [
+  "coupon_farming",
+  "order_brushing",
+  "account_takeover",
+  "card_testing",
+  "registration_burst",
+] as const;
+export type AttackType = (typeof ATTACK_TYPES)[number];
+
+/** `burst`: the textbook pattern; `slow`: spread out to stay under naive thresholds. */
+export const ATTACK_VARIANTS = ["burst", "slow"] as const;
+export type AttackVariant = (typeof ATTACK_VARIANTS)[number];
+
+/**
+ * Legitimate behaviours, including the look-alikes that make fraud detection hard. An event gets
+ * the first that applies, in this order.
+ */
+export const LEGIT_KINDS = [
+  "new_user",
+  "new_device",
+  "vpn",
+  "travel",
+  "family_device",
+  "office",
+  "carrier_nat",
+  "regular",
+] as const;
+export type LegitKind = (typeof LEGIT_KINDS)[number];
+
+/**
+ * `history`: the days before the measured window, which give the population its devices, IPs
+ * and last-seen times (feature state a running system would have); `live`: the measured window.
+ */
+export const PHASES = ["history", "live"] as const;
+export type Phase = (typeof PHASES)[number];
+
+const common = {
+  eventId: z.string().min(1),
+  type: z.enum(EVENT_TYPES),
+  occurredAt: z.string().min(1),
+  phase: z.enum(PHASES),
+};
+
+/** One line of a ground-truth file. */
+export const groundTruthSchema = z.discriminatedUnion("label", [
+  z.strictObject({ ...common, label: z.literal("legit"), kind: z.enum(LEGIT_KINDS) }),
+  z.strictObject({
+    ...common,
+    label: z.literal("attack"),
+    attack: z.enum(ATTACK_TYPES),
+    variant: z.enum(ATTACK_VARIANTS),
+    /** The attack instance (one farm, one victim, one tester) the event belongs to. */
+    actor: z.string().min(1),
+  }),
+]);
+export type GroundTruth = z.infer<typeof groundTruthSchema>;
+export type LegitTruth = Extract<GroundTruth, { label: "legit" }>;
+export type AttackTruth = Extract<GroundTruth, { label: "attack" }>;
+
+/** Parses a ground-truth NDJSON text; throws naming the first bad line. */
+export function parseGroundTruth(text: string): GroundTruth[] {
+  const out: GroundTruth[] = [];
+  text.split("\n").forEach((line, i) => {
+    if (line.trim() === "") return;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      throw new Error(`ground truth line ${i + 1}: not JSON`);
+    }
+    const parsed = groundTruthSchema.safeParse(value);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new Error(`ground truth line ${i + 1}: ${issue?.path.join(".") || "line"}: ${issue?.message}`);
+    }
+    out.push(parsed.data);
+  });
+  return out;
+}
