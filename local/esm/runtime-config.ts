@@ -24,7 +24,10 @@ const functionSchema = z.strictObject({
     memoryMiB: z.number(),
     timeoutSeconds: z.number(),
     tables: z.partialRecord(z.enum(keys<TableKey>(TABLES)), z.enum(["read", "write", "readWrite"])),
-    publishes: z.array(z.enum(keys<StreamKey>(STREAMS))).readonly().optional(),
+    publishes: z
+      .array(z.enum(keys<StreamKey>(STREAMS)))
+      .readonly()
+      .optional(),
     eventSource: eventSourceSchema,
   }),
   streamName: z.string().min(1),
