@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { registerAlertsCommands } from "#cli/commands/alerts";
 import { registerAuditCommands } from "#cli/commands/audit";
 import { registerDemoCommand } from "#cli/commands/demo";
+import { registerEvaluateCommand } from "#cli/commands/evaluate";
 import { registerEventCommands } from "#cli/commands/events";
 import { registerFeatureCommands } from "#cli/commands/features";
 import { registerListsCommands } from "#cli/commands/lists";
@@ -9,6 +10,7 @@ import { registerLocalCommands } from "#cli/commands/local";
 import { registerQuarantineCommands } from "#cli/commands/quarantine";
 import { registerReportCommands } from "#cli/commands/report";
 import { registerRulesCommands } from "#cli/commands/rules";
+import { registerSimulateCommand } from "#cli/commands/simulate";
 import { CliError } from "#cli/output";
 
 const program = new Command()
@@ -27,6 +29,8 @@ registerListsCommands(program);
 registerAlertsCommands(program);
 registerAuditCommands(program);
 registerReportCommands(program);
+registerSimulateCommand(program);
+registerEvaluateCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -51,7 +51,7 @@ export const COUNTRIES: Readonly<Record<string, Country>> = {
     currencyDigits: 2,
     perUsd: 80,
     residentialOctets: [81, 86],
-    phone: (rng) => `+447${rng.pick(["911", "700", "812"])}${digits(rng, 6)}`,
+    phone: (rng) => `+4479${rng.pick(["0", "2", "4", "5", "6", "7", "8", "9"])}${digits(rng, 7)}`,
   },
   DE: {
     code: "DE",

@@ -258,8 +258,10 @@ export function formatQualityTable(report: QualityReport): string {
   const lines: string[] = [];
   const head = (title: string) =>
     `${title.padEnd(30)}${"events".padStart(7)}   ${DETECTORS.map((d) => `${d === "rules" ? "rules only" : d === "model" ? "model only" : "combined"}`.padEnd(15)).join("")}`;
-  lines.push(head("attack (variant)"));
-  lines.push(`${"".padEnd(30)}${"".padStart(7)}   ${DETECTORS.map(() => "recall  prec   ").join("")}`);
+  lines.push(head("attack (variant)").trimEnd());
+  lines.push(
+    `${"".padEnd(30)}${"".padStart(7)}   ${DETECTORS.map(() => "recall  prec   ").join("")}`.trimEnd(),
+  );
   for (const row of report.attacks) {
     const name =
       row.attack === "all"

@@ -11,6 +11,14 @@ import { type SimulationConfig, simulationConfigSchema } from "#shared/domain/si
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
+/**
+ * The calendar every simulation is generated on: the live window starts on a Tuesday at 00:00
+ * UTC. Times are then shifted to `config.startMs`, so a config differing only in its start gives
+ * the same events, ids and labels, each moved by the same amount: daily rhythm and working days
+ * follow this calendar, not the wall clock of the run.
+ */
+export const SIMULATION_EPOCH_MS = Date.UTC(2026, 2, 3);
+
 /** A simulation's output: events in event-time order and, index for index, their ground truth. */
 export interface Simulation {
   readonly config: SimulationConfig;
@@ -28,10 +36,16 @@ export interface Simulation {
  */
 export function simulate(input: SimulationConfig): Simulation {
   const config = simulationConfigSchema.parse(input);
+  const generated: Timeline = {
+    historyStart: SIMULATION_EPOCH_MS - Math.round(config.historyDays * DAY_MS),
+    liveStart: SIMULATION_EPOCH_MS,
+    liveEnd: SIMULATION_EPOCH_MS + Math.round(config.liveHours * HOUR_MS),
+  };
+  const shift = config.startMs - SIMULATION_EPOCH_MS;
   const timeline: Timeline = {
-    historyStart: config.startMs - Math.round(config.historyDays * DAY_MS),
-    liveStart: config.startMs,
-    liveEnd: config.startMs + Math.round(config.liveHours * HOUR_MS),
+    historyStart: generated.historyStart + shift,
+    liveStart: generated.liveStart + shift,
+    liveEnd: generated.liveEnd + shift,
   };
   // Separate streams per part: adding an attack leaves the population and its traffic as they were.
   const ids = new IdFactory(Rng.derive(config.seed, "ids"));
@@ -40,14 +54,19 @@ export function simulate(input: SimulationConfig): Simulation {
   const population = buildPopulation(Rng.derive(config.seed, "population"), config.users, ids, addresses);
   const merchantRng = Rng.derive(config.seed, "merchants");
   const merchants = Array.from({ length: 200 }, () => `m_${merchantRng.hex(6)}`);
-  const legit = { population, timeline, ids, addresses, sink, merchants };
+  const legit = { population, timeline: generated, ids, addresses, sink, merchants };
   historyTraffic({ ...legit, rng: Rng.derive(config.seed, "history") });
   liveTraffic({ ...legit, rng: Rng.derive(config.seed, "live") }, config.newUsersPerDay);
   const victims = new Set<string>();
   for (const plan of config.attacks) {
     for (let i = 0; i < plan.instances; i++) {
       const rng = Rng.derive(config.seed, `attack/${plan.type}/${plan.variant}/${i}`);
-      stageAttack({ rng, population, timeline, ids, addresses, sink, victims }, plan.type, plan.variant, i);
+      stageAttack(
+        { rng, population, timeline: generated, ids, addresses, sink, victims },
+        plan.type,
+        plan.variant,
+        i,
+      );
     }
   }
 
@@ -55,7 +74,7 @@ export function simulate(input: SimulationConfig): Simulation {
   // by event time; ties keep generation order, so the order is a function of the config alone.
   const drafts = sink.drafts
     .map((draft, seq) => ({ draft, seq }))
-    .filter(({ draft }) => draft.t >= timeline.historyStart && draft.t < timeline.liveEnd)
+    .filter(({ draft }) => draft.t >= generated.historyStart && draft.t < generated.liveEnd)
     .sort((a, b) => a.draft.t - b.draft.t || a.seq - b.seq);
   const idRng = Rng.derive(config.seed, "event-ids");
   const usedIds = new Set<string>();
@@ -66,7 +85,7 @@ export function simulate(input: SimulationConfig): Simulation {
     do eventId = `evt_${idRng.hex(20)}`;
     while (usedIds.has(eventId));
     usedIds.add(eventId);
-    const event = toEvent(draft, eventId);
+    const event = toEvent(draft, eventId, shift);
     events.push(event);
     truth.push({
       ...draft.truth,
@@ -80,14 +99,14 @@ export function simulate(input: SimulationConfig): Simulation {
 }
 
 /** A draft as the event a producer would send (already in clean form). */
-function toEvent(draft: Draft, eventId: string): CleanEvent {
+function toEvent(draft: Draft, eventId: string, shift: number): CleanEvent {
   const { origin } = draft;
   const { type, ...fields } = draft.body;
   const event = {
     schemaVersion: 1,
     eventId,
     type,
-    occurredAt: new Date(draft.t).toISOString(),
+    occurredAt: new Date(draft.t + shift).toISOString(),
     userId: origin.userId,
     ip: origin.ip,
     deviceId: origin.deviceId,

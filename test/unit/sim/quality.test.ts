@@ -1,0 +1,198 @@
+import { describe, expect, it } from "vitest";
+import type { Action } from "#shared/domain/decision/action";
+import {
+  detectorAction,
+  evaluateQuality,
+  formatQualityTable,
+  type GroundTruth,
+  type ScoredDecision,
+} from "#shared/domain/simulation/index";
+
+const at = "2026-03-10T12:00:00.000Z";
+const legit = (
+  eventId: string,
+  type: GroundTruth["type"],
+  kind: "regular" | "vpn" = "regular",
+): GroundTruth => ({
+  eventId,
+  type,
+  occurredAt: at,
+  phase: "live",
+  label: "legit",
+  kind,
+});
+const attack = (
+  eventId: string,
+  type: GroundTruth["type"],
+  a: "card_testing" | "account_takeover",
+  variant: "burst" | "slow",
+): GroundTruth => ({
+  eventId,
+  type,
+  occurredAt: at,
+  phase: "live",
+  label: "attack",
+  attack: a,
+  variant,
+  actor: `${a}-1`,
+});
+
+/** A decision from its parts: rule hits (id:action, `~` for shadow) and the band's action. */
+function decision(
+  eventId: string,
+  action: Action,
+  rules: string[] = [],
+  band: Action | null = null,
+): ScoredDecision {
+  return {
+    eventId,
+    action,
+    decidedBy: "rules_and_score",
+    ruleHits: rules.map((r) => {
+      const [id = "", a = "pass"] = r.replace("~", "").split(":");
+      return { id, action: a as Action, shadow: r.startsWith("~") };
+    }),
+    band: band === null ? null : { action: band },
+  };
+}
+
+describe("detectorAction", () => {
+  it("reads rules, model and combined off one decision", () => {
+    const d = decision("e", "challenge_face", ["a:challenge_sms", "~b:block"], "challenge_face");
+    expect(detectorAction(d, "rules")).toBe("challenge_sms");
+    expect(detectorAction(d, "model")).toBe("challenge_face");
+    expect(detectorAction(d, "combined")).toBe("challenge_face");
+  });
+
+  it("counts list verdicts as rules and never as the model", () => {
+    const blocked = { ...decision("e", "block", [], "review"), decidedBy: "block_list" };
+    expect(detectorAction(blocked, "rules")).toBe("block");
+    expect(detectorAction(blocked, "model")).toBe("review");
+    const allowed = { ...decision("e", "pass", ["a:block"], null), decidedBy: "allow_list" };
+    expect(detectorAction(allowed, "rules")).toBe("pass");
+    expect(detectorAction(allowed, "model")).toBe("pass");
+  });
+});
+
+describe("evaluateQuality", () => {
+  const truth: GroundTruth[] = [
+    attack("c1", "payment", "card_testing", "burst"),
+    attack("c2", "payment", "card_testing", "burst"),
+    attack("c3", "payment", "card_testing", "slow"),
+    attack("a1", "login", "account_takeover", "burst"),
+    legit("l1", "payment"),
+    legit("l2", "payment"),
+    legit("l3", "login", "vpn"),
+    legit("l4", "login"),
+    legit("l5", "order"),
+    { ...legit("h1", "payment"), phase: "history" },
+    legit("missing", "login"),
+  ];
+  const decisions = new Map(
+    [
+      decision("c1", "block", ["card_testing_small_payments:block"], "block"),
+      decision("c2", "challenge_face", ["card_testing_many_cards:challenge_face"], null),
+      decision("c3", "review", [], "review"),
+      decision(
+        "a1",
+        "challenge_face",
+        ["impossible_travel:challenge_face", "new_device_login:challenge_sms"],
+        null,
+      ),
+      decision("l1", "review", [], "review"),
+      decision("l2", "pass"),
+      decision("l3", "challenge_face", ["impossible_travel:challenge_face"], null),
+      decision("l4", "pass", ["~high_score_new_account:challenge_face"], null),
+      decision("l5", "pass"),
+      decision("h1", "block", ["x:block"], "block"),
+    ].map((d) => [d.eventId, d]),
+  );
+  const report = evaluateQuality(truth, decisions);
+
+  it("joins the live phase only and says what it left out", () => {
+    expect(report).toMatchObject({ phases: ["live"], events: 10, decided: 9, undecided: 1 });
+  });
+
+  it("computes recall and one-against-legitimate precision per attack, variant and detector", () => {
+    const row = (a: string, v: string) => report.attacks.find((r) => r.attack === a && r.variant === v);
+    // Card testing (payments): legit payment l1 is flagged by the model (and so by combined).
+    expect(row("card_testing", "burst")).toEqual({
+      attack: "card_testing",
+      variant: "burst",
+      events: 2,
+      caught: { rules: 2, model: 1, combined: 2 },
+      falseAlarms: { rules: 0, model: 1, combined: 1 },
+      recall: { rules: 1, model: 0.5, combined: 1 },
+      precision: { rules: 1, model: 0.5, combined: 2 / 3 },
+    });
+    expect(row("card_testing", "slow")?.recall).toEqual({ rules: 0, model: 1, combined: 1 });
+    expect(row("card_testing", "slow")?.precision).toEqual({ rules: null, model: 0.5, combined: 0.5 });
+    expect(row("card_testing", "all")?.recall).toEqual({ rules: 2 / 3, model: 2 / 3, combined: 1 });
+    // Account takeover (logins): the VPN customer's login is the false alarm; shadow hits never flag.
+    expect(row("account_takeover", "burst")?.precision).toEqual({ rules: 0.5, model: null, combined: 0.5 });
+    expect(row("account_takeover", "all")).toBeUndefined();
+    expect(row("all", "all")).toMatchObject({
+      events: 4,
+      caught: { rules: 3, model: 2, combined: 4 },
+      falseAlarms: { rules: 1, model: 1, combined: 2 },
+    });
+  });
+
+  it("gives false-positive rates per kind of legitimate traffic and in all", () => {
+    expect(report.legit).toEqual([
+      {
+        kind: "vpn",
+        events: 1,
+        flagged: { rules: 1, model: 0, combined: 1 },
+        rate: { rules: 1, model: 0, combined: 1 },
+      },
+      {
+        kind: "regular",
+        events: 4,
+        flagged: { rules: 0, model: 1, combined: 1 },
+        rate: { rules: 0, model: 0.25, combined: 0.25 },
+      },
+      {
+        kind: "all",
+        events: 5,
+        flagged: { rules: 1, model: 1, combined: 2 },
+        rate: { rules: 0.2, model: 0.2, combined: 0.4 },
+      },
+    ]);
+  });
+
+  it("counts actions per scenario and rule hits with where they fell", () => {
+    expect(report.actionsByType.payment).toEqual({
+      pass: 1,
+      review: 2,
+      challenge_sms: 0,
+      challenge_face: 1,
+      block: 1,
+    });
+    expect(report.actionsByType.login).toEqual({
+      pass: 1,
+      review: 0,
+      challenge_sms: 0,
+      challenge_face: 2,
+      block: 0,
+    });
+    expect(report.rules).toEqual([
+      { id: "impossible_travel", shadow: false, hits: 2, onAttacks: 1, onLegit: 1 },
+      { id: "card_testing_many_cards", shadow: false, hits: 1, onAttacks: 1, onLegit: 0 },
+      { id: "card_testing_small_payments", shadow: false, hits: 1, onAttacks: 1, onLegit: 0 },
+      { id: "high_score_new_account", shadow: true, hits: 1, onAttacks: 0, onLegit: 1 },
+      { id: "new_device_login", shadow: false, hits: 1, onAttacks: 1, onLegit: 0 },
+    ]);
+  });
+
+  it("prints percentages with one decimal and a dash for undefined precision", () => {
+    const text = formatQualityTable(report);
+    expect(text).toContain(
+      "card_testing (burst)                2   100.0  100.0    50.0   50.0   100.0   66.7",
+    );
+    expect(text).toContain(
+      "card_testing (slow)                 1     0.0      –   100.0   50.0   100.0   50.0",
+    );
+    expect(text).toContain("all legitimate                      5    20.0           20.0           40.0");
+  });
+});
