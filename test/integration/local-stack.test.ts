@@ -6,6 +6,7 @@ import { DescribeStreamSummaryCommand } from "@aws-sdk/client-kinesis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalStack, startLocalStack } from "#local/local-stack";
 import { createDynamoDbClient, createKinesisClient } from "#shared/adapters/aws-clients";
+import { DynamoDbConfigStore } from "#shared/adapters/dynamodb-config-store";
 import { STREAMS, type StreamKey, TABLES, type TableKey } from "#shared/resources";
 
 function isAlive(pid: number): boolean {
@@ -48,6 +49,16 @@ describe("local stack", () => {
       );
       expect(StreamDescriptionSummary?.OpenShardCount).toBe(def.shardCount);
     }
+  });
+
+  it("seeds the shipped default rules, lists and model as version 1", async () => {
+    const store = new DynamoDbConfigStore(createDynamoDbClient(stack.env), stack.names.tables.config);
+    const heads = await store.heads(["rules", "lists", "model"]);
+    expect([...heads.values()].map((h) => [h.kind, h.version]).sort()).toEqual([
+      ["lists", 1],
+      ["model", 1],
+      ["rules", 1],
+    ]);
   });
 
   it("writes a sourceable env file with the SDK's standard endpoint variables and resource names", () => {

@@ -57,7 +57,7 @@ export async function startTestPipeline(extraEnv: Record<string, string> = {}): 
       if (result.failed.length > 0) throw new Error(`Kinesis refused ${result.failed.length} records`);
       return result.placed;
     },
-    async idle(timeoutMs = 170_000) {
+    async idle(timeoutMs = 540_000) {
       await pipeline.runtime.waitUntilIdle({ timeoutMs });
     },
     async scan(table) {

@@ -37,7 +37,10 @@ describe("DynamoDbConfigStore and the rule lifecycle on DynamoDB Local", () => {
   let stack: LocalStack;
   let store: DynamoDbConfigStore;
   beforeAll(async () => {
-    stack = await startLocalStack({ stateDir: mkdtempSync(join(tmpdir(), "vigil-config-")) });
+    stack = await startLocalStack({
+      stateDir: mkdtempSync(join(tmpdir(), "vigil-config-")),
+      seedConfig: false,
+    });
     store = new DynamoDbConfigStore(createDynamoDbClient(stack.env), stack.names.tables.config);
   });
   afterAll(async () => {

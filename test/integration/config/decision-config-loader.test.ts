@@ -69,7 +69,10 @@ describe("DecisionConfigLoader on DynamoDB Local", () => {
   const who = { author: "ops", now: "2026-05-01T00:00:00.000Z", checkFeatures: false };
 
   beforeAll(async () => {
-    stack = await startLocalStack({ stateDir: mkdtempSync(join(tmpdir(), "vigil-loader-")) });
+    stack = await startLocalStack({
+      stateDir: mkdtempSync(join(tmpdir(), "vigil-loader-")),
+      seedConfig: false,
+    });
     store = new DynamoDbConfigStore(createDynamoDbClient(stack.env), stack.names.tables.config);
   });
   afterAll(async () => {
