@@ -3,6 +3,8 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { demoSimulation } from "#local/demo";
+import { DEFAULT_SEED } from "#shared/domain/simulation/index";
 import { leftoverEngines, VIGIL_BIN } from "../support/processes.ts";
 
 function vigil(args: string[], timeoutMs = 150_000) {
@@ -13,14 +15,28 @@ function vigil(args: string[], timeoutMs = 150_000) {
 const endpointIn = (text: string) => /Kinesis Mock on (http:\/\/127\.0\.0\.1:\d+)/.exec(text)?.[1];
 
 describe("npm start (vigil demo)", () => {
-  it("decides every event it puts, prints a summary, exits 0 and leaves no engine behind", () => {
+  it("decides every simulated event, prints the measured summary and quality table, exits 0 and leaves no engine behind", () => {
     const stateDir = join(mkdtempSync(join(tmpdir(), "vigil-demo-")), "demo");
-    const run = vigil(["demo", "--events", "300", "--state-dir", stateDir]);
+    const run = vigil(
+      ["demo", "--users", "60", "--attack-scale", "0.5", "--max-rate", "--state-dir", stateDir],
+      170_000,
+    );
     expect(run.err).not.toMatch(/vigil: /);
     expect(run.code).toBe(0);
-    expect(run.out).toMatch(/events put\s+300 \(0 rejected/);
-    expect(run.out).toMatch(/decisions stored\s+300\n/);
-    expect(run.out).toMatch(/actions\s+pass=300\n/);
+    // The simulation does not depend on when it runs (only its timestamps move), so the count is exact.
+    const events = demoSimulation({ seed: DEFAULT_SEED, users: 60, attackScale: 0.5 }, Date.now()).events
+      .length;
+    expect(run.out).toMatch(
+      new RegExp(`events put\\s+${events} \\(0 rejected by the producer, 0 refused by Kinesis\\)`),
+    );
+    expect(run.out).toMatch(new RegExp(`decisions stored\\s+${events} of ${events}\\n`));
+    expect(run.out).toMatch(/quarantined\s+0\n/);
+    expect(run.out).toMatch(/put -> decidedAt\s+p50\s+\S+ m?s\s+p95/);
+    expect(run.out).toMatch(/Detection quality/);
+    expect(run.out).toMatch(/all attacks\s+\d+\s+\d+\.\d/);
+    expect(run.out).toMatch(/all legitimate\s+\d+\s+\d+\.\d/);
+    // Every decision reached the audit trail (the audit function's NDJSON stand-in for OpenSearch).
+    expect(run.out).toMatch(new RegExp(`Audit\\s+${events} document`));
     expect(leftoverEngines(endpointIn(run.err), join(stateDir, "data"))).toEqual([]);
   });
 });

@@ -1,0 +1,146 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseDecisions } from "#cli/commands/evaluate";
+import { type DemoSummary, runDemo } from "#local/demo";
+import {
+  ATTACK_TYPES,
+  DEFAULT_SEED,
+  evaluateQuality,
+  parseGroundTruth,
+  type QualityReport,
+} from "#shared/domain/simulation/index";
+import { startTestPipeline, type TestPipeline } from "../../support/pipeline.ts";
+import { VIGIL_BIN } from "../../support/processes.ts";
+
+/**
+ * Simulated traffic through the real pipeline (Kinesis Mock, DynamoDB Local, the bundled
+ * functions on their event source mappings): what `npm start` does, on a smaller mix.
+ */
+
+describe("the demo on simulated traffic", () => {
+  let summary: DemoSummary;
+  const stateDir = join(mkdtempSync(join(tmpdir(), "vigil-sim-")), "demo");
+
+  beforeAll(async () => {
+    summary = await runDemo({
+      stateDir,
+      seed: DEFAULT_SEED,
+      users: 80,
+      pacing: { kind: "rate", perSecond: 60 },
+      timeoutSeconds: 150,
+      log: () => {},
+    });
+  }, 180_000);
+
+  it("decides every event it puts, quarantines none, and measures a latency for every live event", () => {
+    const total = summary.events.history + summary.events.live;
+    expect(summary.put).toEqual({ sent: total, rejected: 0, failed: 0 });
+    expect(summary.decided).toBe(total);
+    expect(summary.quarantined).toBe(0);
+    expect(summary.latencyDecided.count).toBe(summary.events.live);
+    expect(summary.latencyReadable.count).toBe(summary.events.live);
+    // decidedAt is stamped before the decision is stored, so it is never after it was read back.
+    expect(summary.latencyDecided.p50).toBeLessThanOrEqual(summary.latencyReadable.p50 ?? 0);
+    expect(summary.latencyDecided.p50).toBeGreaterThan(0);
+    // Paced at 60 events/s: sending the live day takes at least its length divided by the rate.
+    expect(summary.live.putSeconds).toBeGreaterThanOrEqual((summary.events.live - 1) / 60 - 0.2);
+  });
+
+  it("writes ground truth and decisions that `vigil evaluate` turns into the same report", () => {
+    const truth = parseGroundTruth(readFileSync(summary.files.truth, "utf8"));
+    const decisions = parseDecisions(readFileSync(summary.files.decisions, "utf8"));
+    expect(decisions.size).toBe(summary.decided);
+    const again: QualityReport = evaluateQuality(truth, decisions);
+    expect(again).toEqual(summary.quality);
+    const run = spawnSync(
+      process.execPath,
+      [
+        VIGIL_BIN,
+        "evaluate",
+        "--truth",
+        summary.files.truth,
+        "--decisions",
+        summary.files.decisions,
+        "--json",
+      ],
+      { encoding: "utf8" },
+    );
+    expect(run.status).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual(JSON.parse(JSON.stringify(summary.quality)));
+  });
+
+  it("catches the textbook bursts more often than their slow variants, and flags little legitimate traffic", () => {
+    const recall = (attack: string, variant: string) =>
+      summary.quality.attacks.find((r) => r.attack === attack && r.variant === variant)?.recall.combined ??
+      -1;
+    for (const attack of ATTACK_TYPES)
+      expect(recall(attack, "burst")).toBeGreaterThan(recall(attack, "slow"));
+    const legit = summary.quality.legit.find((r) => r.kind === "all");
+    expect(legit?.rate.combined).toBeLessThan(0.1);
+  });
+
+  it("delivers every decision to the audit trail and raises alerts for high-risk ones", () => {
+    expect(summary.audit.documents).toBe(summary.decided);
+    expect(summary.alerts.files).toBeGreaterThan(0);
+  });
+});
+
+describe("vigil simulate --to stream, then vigil evaluate from the decisions table", () => {
+  let pipeline: TestPipeline;
+  beforeAll(async () => {
+    pipeline = await startTestPipeline();
+  }, 180_000);
+  afterAll(async () => {
+    await pipeline?.stop();
+  });
+
+  it("puts the simulation on the stream and evaluates what the pipeline decided", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "vigil-simulate-"));
+    const truthFile = join(dir, "truth.ndjson");
+    const env = { ...process.env, ...pipeline.stack.env };
+    const put = spawnSync(
+      process.execPath,
+      [
+        VIGIL_BIN,
+        "simulate",
+        "--to",
+        "stream",
+        "--users",
+        "40",
+        "--attack-scale",
+        "0.3",
+        "--max-rate",
+        "--truth",
+        truthFile,
+      ],
+      { encoding: "utf8", env, timeout: 120_000 },
+    );
+    expect(put.stderr).not.toMatch(/vigil: /);
+    expect(put.status).toBe(0);
+    const truth = parseGroundTruth(readFileSync(truthFile, "utf8"));
+    expect(JSON.parse(put.stdout)).toMatchObject({
+      events: truth.length,
+      sent: truth.length,
+      rejected: 0,
+      failed: 0,
+    });
+
+    await pipeline.idle();
+    const evaluated = spawnSync(
+      process.execPath,
+      [VIGIL_BIN, "evaluate", "--truth", truthFile, "--phase", "all"],
+      {
+        encoding: "utf8",
+        env,
+      },
+    );
+    expect(evaluated.status).toBe(0);
+    expect(evaluated.stdout).toContain(
+      `Events evaluated: ${truth.length} of ${truth.length} (history + live)`,
+    );
+    expect(evaluated.stdout).toMatch(/all attacks\s+\d+/);
+  });
+});
