@@ -74,6 +74,10 @@ export function registerQuarantineCommands(program: Command): void {
       const { target, quarantine } = store();
       const selected: QuarantineEntry[] = [];
       for (const id of ids) {
+        // Audit refusals share the table but hold decision messages, not events: they go back
+        // through the decisions stream with `vigil audit reindex`, never onto the events stream.
+        if (id.startsWith("audit:"))
+          throw new CliError(`${id} is an audit entry: use \`vigil audit reindex ${id}\``, 2);
         const entry = await quarantine.get(id);
         if (!entry) throw new CliError(`no quarantined record ${id}`, 3);
         selected.push(entry);
