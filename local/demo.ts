@@ -4,6 +4,7 @@ import { type AttributeValue, type DynamoDBClient, ScanCommand } from "@aws-sdk/
 import { type LocalRuntime, localFunctionsFromEnv, startLocalRuntime } from "#local/esm/local-runtime";
 import { localSinkPaths } from "#local/local-sinks";
 import { type LocalStack, startLocalStack } from "#local/local-stack";
+import { replaySequentially } from "#local/replay";
 import { DecisionWatcher, percentile, sendOnSchedule } from "#local/traffic-driver";
 import { createDynamoDbClient, createKinesisClient } from "#shared/adapters/aws-clients";
 import { DynamoDbDecisionStore } from "#shared/adapters/dynamodb-decision-store";
@@ -50,6 +51,17 @@ export interface DemoSummary {
   /** Live events, put → first poll that found the decision stored (polls every 250 ms). */
   readonly latencyReadable: LatencySummary;
   readonly quality: QualityReport;
+  /**
+   * The same events decided in process one at a time (`replaySequentially`): how many live
+   * decisions took the same action, and the replay's own quality report.
+   */
+  readonly replay: {
+    readonly identical: number;
+    readonly differing: number;
+    /** Differing decisions on attack events (the rest are on legitimate ones). */
+    readonly differingOnAttacks: number;
+    readonly quality: QualityReport;
+  };
   readonly alerts: { readonly dir: string; readonly files: number };
   readonly audit: { readonly dir: string; readonly documents: number };
   /** Where the run's events, ground truth and decisions were written. */
@@ -285,7 +297,17 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       decidedLatency.push(Date.parse(s.decision.decidedAt) - sentAt);
       readableLatency.push(s.seenAt - sentAt);
     }
-    const quality = evaluateQuality(sim.truth, new Map([...seen].map(([id, s]) => [id, s.decision])));
+    const live = new Map([...seen].map(([id, s]) => [id, s.decision]));
+    const quality = evaluateQuality(sim.truth, live);
+    const reference = await replaySequentially(sim.events);
+    let identical = 0;
+    let differingOnAttacks = 0;
+    sim.truth.forEach((t) => {
+      const decided = live.get(t.eventId);
+      if (!decided) return;
+      if (reference.get(t.eventId)?.action === decided.action) identical++;
+      else if (t.label === "attack") differingOnAttacks++;
+    });
     const invocations = Object.fromEntries(stats.functions.map((f) => [f.functionId, f.invocations]));
     return {
       seed,
@@ -307,6 +329,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       latencyDecided: latency(decidedLatency),
       latencyReadable: latency(readableLatency),
       quality,
+      replay: {
+        identical,
+        differing: live.size - identical,
+        differingOnAttacks,
+        quality: evaluateQuality(sim.truth, reference),
+      },
       ...countSinkOutput(stateDir),
       files,
       invocations,

@@ -16,6 +16,7 @@ import {
   formatActionsByType,
   formatQualityTable,
   formatTopRules,
+  type QualityReport,
 } from "#shared/domain/simulation/index";
 
 const indent = (text: string, by = "  ") =>
@@ -26,6 +27,11 @@ const indent = (text: string, by = "  ") =>
 
 const latencyLine = (l: LatencySummary) =>
   `p50 ${formatMs(l.p50).padStart(8)}  p95 ${formatMs(l.p95).padStart(8)}  p99 ${formatMs(l.p99).padStart(8)}  max ${formatMs(l.max).padStart(8)}  (${l.count} events)`;
+
+const pct = (x: number | null | undefined) =>
+  x === null || x === undefined ? "–" : `${(x * 100).toFixed(1)}%`;
+const allAttacks = (q: QualityReport) => q.attacks.find((r) => r.attack === "all")?.recall.combined;
+const allLegit = (q: QualityReport) => q.legit.find((r) => r.kind === "all")?.rate.combined;
 
 const perSecond = (events: number, seconds: number) => (seconds > 0 ? (events / seconds).toFixed(0) : "–");
 
@@ -60,6 +66,12 @@ export function formatDemoSummary(s: DemoSummary, totalSeconds: number): string 
     "",
     "Top rules by hits (live day)",
     indent(formatTopRules(s.quality, 8)),
+    "",
+    "Live pipeline vs sequential replay (the same events decided in process one at a time, each seeing every earlier one)",
+    `  same action               ${s.replay.identical} of ${s.replay.identical + s.replay.differing} events; ${s.replay.differing} differ (${s.replay.differingOnAttacks} on attack events)`,
+    `  all attacks, recall       ${pct(allAttacks(s.quality))} live, ${pct(allAttacks(s.replay.quality))} replay (combined)`,
+    `  legitimate, false pos.    ${pct(allLegit(s.quality))} live, ${pct(allLegit(s.replay.quality))} replay (combined)`,
+    "  (differences come from the two shards deciding a burst's events in the same second: see docs/simulator.md)",
     "",
     `Alerts    ${s.alerts.files} notification(s) in ${shown(s.alerts.dir)} (the SNS Publish inputs)`,
     `Audit     ${s.audit.documents} document(s) in ${shown(s.audit.dir)} (OpenSearch _bulk NDJSON)`,
