@@ -96,6 +96,8 @@ export interface DemoOptions {
   readonly log: (message: string) => void;
   /** Called about once a second while traffic flows. */
   readonly progress?: (progress: DemoProgress) => void;
+  /** Aborts the run (Ctrl-C): sending and waiting stop, and everything started is stopped. */
+  readonly signal?: AbortSignal;
 }
 
 /** A simulated day a minute. */
@@ -210,6 +212,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       functions: localFunctionsFromEnv(stack.env),
       log: (m) => log(`  ${m}`),
     });
+    options.signal?.throwIfAborted();
     const stackStartSeconds = (Date.now() - stackStarted) / 1000;
     log(`Stack and functions up in ${stackStartSeconds.toFixed(1)} s. Sending traffic...`);
 
@@ -250,13 +253,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         events: sim.events,
         schedule,
         onSent: (ids) => watcher.expect(ids),
+        signal: options.signal,
         onProgress: (p) => {
           sentNow = p.sent;
           eventTime = p.eventTime ?? eventTime;
         },
         afterBackfill: async () => {
           // Live latency should measure the pipeline, not the backfill's queue: let it drain first.
-          await watcher.waitForAll(timeoutMs);
+          await watcher.waitForAll(timeoutMs, options.signal);
           backfillDone = Date.now();
           phase = "live";
           sentNow = 0;
@@ -264,7 +268,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         },
       });
       phase = "draining";
-      await watcher.waitForAll(timeoutMs).catch((error: Error) => {
+      await watcher.waitForAll(timeoutMs, options.signal).catch((error: Error) => {
+        if (options.signal?.aborted) throw error;
         throw new Error(
           `${error.message}: see ${join(stateDir, "failures")} (records the pipeline gave up on) and the quarantine table`,
         );

@@ -33,6 +33,8 @@ export interface SendOptions {
   /** Wall clock in epoch ms; injectable for tests. */
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Stops sending between requests (the rejection is the signal's reason). */
+  readonly signal?: AbortSignal;
 }
 
 /** What sending did. */
@@ -102,6 +104,7 @@ export async function sendOnSchedule(options: SendOptions): Promise<SendResult> 
   const backfillStart = now();
   const { backfill, live } = options.schedule;
   for (let i = 0; i < backfill.length; i += MAX_BATCH) {
+    options.signal?.throwIfAborted();
     await put(backfill.slice(i, i + MAX_BATCH), "backfill", backfill.length, i);
   }
   const backfillEnd = now();
@@ -110,6 +113,7 @@ export async function sendOnSchedule(options: SendOptions): Promise<SendResult> 
   const liveStart = now();
   let next = 0;
   while (next < live.length) {
+    options.signal?.throwIfAborted();
     const elapsed = now() - liveStart;
     const due: number[] = [];
     while (next < live.length && due.length < MAX_BATCH && (live[next]?.atMs ?? 0) <= elapsed) {
@@ -204,10 +208,14 @@ export class DecisionWatcher {
     })();
   }
 
-  /** Resolves when every expected decision is seen; rejects after `timeoutMs` with how many are missing. */
-  async waitForAll(timeoutMs: number): Promise<void> {
+  /**
+   * Resolves when every expected decision is seen; rejects after `timeoutMs` with how many are
+   * missing, or when `signal` aborts.
+   */
+  async waitForAll(timeoutMs: number, signal?: AbortSignal): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (this.waiting.length > 0) {
+      signal?.throwIfAborted();
       if (Date.now() > deadline) {
         throw new Error(
           `${this.waiting.length} decision(s) still missing after ${Math.round(timeoutMs / 1000)} s`,

@@ -152,6 +152,11 @@ export function registerDemoCommand(program: Command): void {
         const pacing = pacingFrom(opts, DEMO_PACING);
         const started = Date.now();
         const printer = progressPrinter();
+        // Ctrl-C stops the run cleanly: the demo's finally blocks stop the runtime and the engines.
+        const interrupt = new AbortController();
+        const onSignal = () => interrupt.abort(new CliError("interrupted; the local stack was stopped", 130));
+        process.once("SIGINT", onSignal);
+        process.once("SIGTERM", onSignal);
         let summary: DemoSummary;
         try {
           summary = await runDemo({
@@ -166,10 +171,15 @@ export function registerDemoCommand(program: Command): void {
               say(m);
             },
             progress: (p) => printer.update(p),
+            signal: interrupt.signal,
           });
         } catch (error) {
           printer.done();
+          if (error instanceof CliError) throw error;
           throw new CliError((error as Error).message);
+        } finally {
+          process.off("SIGINT", onSignal);
+          process.off("SIGTERM", onSignal);
         }
         printer.done();
         process.stdout.write(formatDemoSummary(summary, (Date.now() - started) / 1000));
