@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type AttributeValue, type DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
+import { generateReport } from "#cli/report/generate-report";
 import { type LocalRuntime, localFunctionsFromEnv, startLocalRuntime } from "#local/esm/local-runtime";
 import { localSinkPaths } from "#local/local-sinks";
 import { type LocalStack, startLocalStack } from "#local/local-stack";
@@ -64,6 +65,8 @@ export interface DemoSummary {
   };
   readonly alerts: { readonly dir: string; readonly files: number };
   readonly audit: { readonly dir: string; readonly documents: number };
+  /** The risk report (self-contained HTML) written from the audit files and quarantine table. */
+  readonly report: string;
   /** Where the run's events, ground truth and decisions were written. */
   readonly files: { readonly events: string; readonly truth: string; readonly decisions: string };
   readonly invocations: Readonly<Record<string, number>>;
@@ -314,6 +317,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       else if (t.label === "attack") differingOnAttacks++;
     });
     const invocations = Object.fromEntries(stats.functions.map((f) => [f.functionId, f.invocations]));
+    // The same report `vigil report` writes, over the whole simulated timeline (under 7 days).
+    const written = await generateReport({
+      env: stack.env,
+      sinceMs: 8 * 86_400_000,
+      out: join(stateDir, "report.html"),
+    });
     return {
       seed,
       users,
@@ -341,6 +350,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         quality: evaluateQuality(sim.truth, reference),
       },
       ...countSinkOutput(stateDir),
+      report: written.path,
       files,
       invocations,
       stackStartSeconds,

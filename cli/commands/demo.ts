@@ -75,6 +75,7 @@ export function formatDemoSummary(s: DemoSummary, totalSeconds: number): string 
     "",
     `Alerts    ${s.alerts.files} notification(s) in ${shown(s.alerts.dir)} (the SNS Publish inputs)`,
     `Audit     ${s.audit.documents} document(s) in ${shown(s.audit.dir)} (OpenSearch _bulk NDJSON)`,
+    `Report    ${shown(s.report)} (vigil report: decisions, rules, scores, risky entities, quarantine)`,
     `Files     ${shown(s.files.events)}, ${shown(s.files.truth)}, ${shown(s.files.decisions)}`,
     `Again     npx vigil evaluate --truth ${shown(s.files.truth)} --decisions ${shown(s.files.decisions)}`,
     "",

@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { isAbsolute, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { demoSimulation } from "#local/demo";
 import { DEFAULT_SEED } from "#shared/domain/simulation/index";
@@ -37,6 +37,10 @@ describe("npm start (vigil demo)", () => {
     expect(run.out).toMatch(/all legitimate\s+\d+\s+\d+\.\d/);
     // Every decision reached the audit trail (the audit function's NDJSON stand-in for OpenSearch).
     expect(run.out).toMatch(new RegExp(`Audit\\s+${events} document`));
+    const reportPath = /Report\s+(\S+)/.exec(run.out)?.[1] ?? "";
+    expect(
+      readFileSync(isAbsolute(reportPath) ? reportPath : join(process.cwd(), reportPath), "utf8"),
+    ).toMatch(/<canvas/);
     expect(leftoverEngines(endpointIn(run.err), join(stateDir, "data"))).toEqual([]);
   });
 });
