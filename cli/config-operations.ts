@@ -1,5 +1,10 @@
 import {
   addListEntry,
+  type ConfigIssue,
+  ConfigValidationError,
+  compileFeatureDocument,
+  compileModelDocument,
+  compileRuleset,
   type DecisionKind,
   EMPTY_LISTS,
   type ListEdit,
@@ -14,7 +19,7 @@ import {
   validateDecisionDocument,
   validateListsDocument,
 } from "#shared/domain/decision/index";
-import { DEFAULT_FEATURE_SET } from "#shared/domain/features/index";
+import { DEFAULT_FEATURE_SET, type FeatureSetDefinition } from "#shared/domain/features/index";
 import { ConfigConflictError, type ConfigStore, type ConfigVersionInfo } from "#shared/ports/config-store";
 
 /**
@@ -51,19 +56,60 @@ export class ConfigOperationError extends Error {
 }
 
 /**
- * Feature ids rules may reference: those of the `features` document in force when there is one
- * (issue 4 stores feature sets under that kind), else those of the default feature set.
+ * Feature ids rules and models may reference: those of the `features` document in force when
+ * there is one, else those of the default feature set (what the score function then computes).
  */
 export async function knownFeatureIds(store: ConfigStore): Promise<Set<string>> {
-  const head = await store.head("features");
-  if (head) {
-    const stored = await store.get("features", head.version);
-    const features = (stored?.document as { features?: { id?: unknown }[] } | undefined)?.features;
-    if (Array.isArray(features)) {
-      return new Set(features.flatMap((f) => (typeof f.id === "string" ? [f.id] : [])));
+  const current = await featuresInForce(store);
+  return new Set(current.document.features.map((f) => f.id));
+}
+
+/**
+ * The feature set of a version (default: the one in force). Version 0 is the built-in default
+ * feature set, which is in force while none has been applied.
+ */
+export async function featuresInForce(
+  store: ConfigStore,
+  version?: number,
+): Promise<{ version: number; document: FeatureSetDefinition }> {
+  const v = version ?? (await store.head("features"))?.version ?? 0;
+  if (v === 0) return { version: 0, document: DEFAULT_FEATURE_SET };
+  const stored = await store.get("features", v);
+  if (!stored) throw new ConfigOperationError(`features has no version ${v}`);
+  return { version: v, document: compileFeatureDocument(stored.document).definitions };
+}
+
+/**
+ * Refuses a feature set that drops features the rules or the models in force read: those rules
+ * would fail on every event (and model terms read null) from the next reload on. Change the
+ * rules or the model first, then the features. Throws ConfigValidationError naming each reader.
+ */
+export async function checkFeatureReaders(store: ConfigStore, document: unknown): Promise<void> {
+  const ids = new Set(compileFeatureDocument(document).features.map((f) => f.id));
+  const issues: ConfigIssue[] = [];
+  const readers: [kind: "rules" | "model", check: (doc: unknown) => unknown][] = [
+    ["rules", (doc) => compileRuleset(doc, { knownFeatures: ids })],
+    ["model", (doc) => compileModelDocument(doc, { knownFeatures: ids })],
+  ];
+  for (const [kind, check] of readers) {
+    const current = await currentDocument(store, kind);
+    if (current.version === 0) continue;
+    try {
+      check(current.document);
+    } catch (error) {
+      if (!(error instanceof ConfigValidationError)) throw error;
+      for (const issue of error.issues) {
+        const id = /^unknown feature '([^']+)'/.exec(issue.message)?.[1];
+        if (id === undefined) continue;
+        const where = issue.ruleId === undefined ? issue.path : `rule ${issue.ruleId}`;
+        issues.push({
+          path: "features",
+          message: `${kind} version ${current.version} (${where}) reads feature '${id}', which this set does not define; change the ${kind} first or keep the feature`,
+        });
+      }
     }
   }
-  return new Set(DEFAULT_FEATURE_SET.features.map((f) => f.id));
+  if (issues.length > 0) throw new ConfigValidationError("features", issues);
 }
 
 /** The document in force for a kind and its version (0 and undefined when none was applied). */
@@ -96,8 +142,11 @@ export async function applyDocument(
     throw new ConfigOperationError(`${kind} has no version ${expected}`);
   }
   const knownFeatures =
-    options.checkFeatures === false ? undefined : (options.knownFeatures ?? (await knownFeatureIds(store)));
+    kind === "features" || options.checkFeatures === false
+      ? undefined
+      : (options.knownFeatures ?? (await knownFeatureIds(store)));
   const prepared = prepareDocument(kind, previous, document, options, knownFeatures ? { knownFeatures } : {});
+  if (kind === "features") await checkFeatureReaders(store, prepared);
   return store.apply({
     kind,
     document: prepared,
@@ -153,6 +202,7 @@ export async function rollback(
   const target = await store.get(kind, to);
   if (!target) throw new ConfigOperationError(`${kind} has no version ${to}`);
   validateDecisionDocument(kind, target.document);
+  if (kind === "features") await checkFeatureReaders(store, target.document);
   const expected = options.expectedVersion ?? (await store.head(kind))?.version ?? 0;
   return store.apply({
     kind,

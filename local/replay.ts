@@ -4,17 +4,17 @@ import { StateStoreEngine } from "#shared/adapters/state-store-engine";
 import {
   type DecisionDocuments,
   DecisionEngineFactory,
+  type DecisionKind,
   prepareDocument,
 } from "#shared/domain/decision/index";
 import type { CleanEvent } from "#shared/domain/event/index";
-import { compileFeatureSet, DEFAULT_FEATURE_SET } from "#shared/domain/features/index";
 import type { ScoredDecision } from "#shared/domain/simulation/index";
 
 /**
  * The reference the live pipeline is compared with: every event decided in process, one at a
  * time in event-time order, so each sees every earlier event in its features. Same code as the
- * score function (feature store engine, default feature set, decision engine with the shipped
- * rules, lists and model), over an in-memory state table instead of DynamoDB.
+ * score function (feature store engine and decision engine with the shipped feature set, rules,
+ * lists and model), over an in-memory state table instead of DynamoDB.
  *
  * The pipeline differs from it in one way only, and on purpose: Kinesis shards are consumed in
  * parallel, so events of one device or IP that arrive on two shards within the same second are
@@ -28,7 +28,7 @@ export async function replaySequentially(
 ): Promise<Map<string, ScoredDecision>> {
   const documents = defaultDocuments(options.configDir);
   const stamp = { author: "vigil replay", now: "2026-03-01T00:00:00.000Z" };
-  const versioned = (kind: "rules" | "lists" | "model") => ({
+  const versioned = (kind: DecisionKind) => ({
     version: 1,
     document: prepareDocument(kind, undefined, documents[kind], stamp),
   });
@@ -37,10 +37,11 @@ export async function replaySequentially(
     lists: versioned("lists"),
     model: versioned("model"),
   };
-  const engine = new DecisionEngineFactory().build(parts);
+  const factory = new DecisionEngineFactory();
+  const engine = factory.build(parts);
   let now = 0;
   // The store's clock only stamps TTL and high-water bookkeeping: event time keeps the replay deterministic.
-  const store = new StateStoreEngine(new MemoryStateTable(), compileFeatureSet(DEFAULT_FEATURE_SET), {
+  const store = new StateStoreEngine(new MemoryStateTable(), factory.features(versioned("features")), {
     clock: () => now,
   });
   const decisions = new Map<string, ScoredDecision>();

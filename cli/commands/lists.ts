@@ -5,7 +5,7 @@ import {
   defaultAuthor,
   runConfigCommand,
   versionOption,
-} from "#cli/commands/rules";
+} from "#cli/config-command";
 import { addToList, listsInForce, removeFromList } from "#cli/config-operations";
 import { CliError, say } from "#cli/output";
 import { isExpired, isListName, LIST_KINDS, type ListKind } from "#shared/domain/decision/index";

@@ -1,6 +1,15 @@
-import { userInfo } from "node:os";
 import type { Command } from "commander";
 import { stringify as toYaml } from "yaml";
+import {
+  type ChangeFlags,
+  changeOptions,
+  configStore,
+  printVersions,
+  readFile,
+  runConfigCommand,
+  versionOption,
+  withChangeFlags,
+} from "#cli/config-command";
 import {
   applyDocument,
   ConfigOperationError,
@@ -8,114 +17,14 @@ import {
   rulesInForce,
   setRuleMode,
 } from "#cli/config-operations";
-import { resolveTarget } from "#cli/env";
-import { CliError, say } from "#cli/output";
-import { createDynamoDbClient } from "#shared/adapters/aws-clients";
+import { say } from "#cli/output";
 import {
-  type ConfigFile,
-  ConfigFileError,
-  describeIssuesInFile,
-  readConfigFile,
-} from "#shared/adapters/config-files";
-import { DynamoDbConfigStore } from "#shared/adapters/dynamodb-config-store";
-import {
-  ConfigValidationError,
+  compileFeatureDocument,
   compileRuleset,
-  formatIssue,
-  ListEntryNotFoundError,
   type RuleMode,
   ruleReason,
 } from "#shared/domain/decision/index";
 import { DEFAULT_FEATURE_SET } from "#shared/domain/features/index";
-import { ConfigConflictError, type ConfigStore, ConfigTooLargeError } from "#shared/ports/config-store";
-
-/** Exit codes shared by `vigil rules` and `vigil lists`. */
-export const CONFIG_EXIT = { invalid: 2, notFound: 3, conflict: 4 } as const;
-
-/** The config store of the target environment (local stack or the process environment). */
-export function configStore(): ConfigStore {
-  const target = resolveTarget();
-  return new DynamoDbConfigStore(createDynamoDbClient(target.env), target.table("config"));
-}
-
-/** `--author` default: the login name, as operators are used to from git. */
-export function defaultAuthor(): string {
-  return process.env.USER ?? process.env.USERNAME ?? safeUserName() ?? "unknown";
-}
-
-function safeUserName(): string | undefined {
-  try {
-    return userInfo().username;
-  } catch {
-    // No passwd entry (some containers): the caller falls back to "unknown".
-    return undefined;
-  }
-}
-
-/** Parses `--expect-version`. */
-export function versionOption(text: string | undefined, name = "--expect-version"): number | undefined {
-  if (text === undefined) return undefined;
-  if (!/^[0-9]{1,10}$/.test(text))
-    throw new CliError(`${name} must be a version number, got ${text}`, CONFIG_EXIT.invalid);
-  return Number(text);
-}
-
-/**
- * Runs a config command, mapping the errors operators meet to one clear message and an exit
- * code: invalid input 2, not found 3, conflict 4.
- */
-export async function runConfigCommand(action: () => Promise<void>, file?: ConfigFile): Promise<void> {
-  try {
-    await action();
-  } catch (error) {
-    if (error instanceof ConfigValidationError) {
-      const lines = file ? describeIssuesInFile(file, error) : error.issues.map((i) => formatIssue(i));
-      throw new CliError(`invalid ${error.kind}:\n  ${lines.join("\n  ")}`, CONFIG_EXIT.invalid);
-    }
-    if (error instanceof ConfigFileError) throw new CliError(error.message, CONFIG_EXIT.invalid);
-    if (error instanceof ConfigTooLargeError) throw new CliError(error.message, CONFIG_EXIT.invalid);
-    if (error instanceof ConfigOperationError || error instanceof ListEntryNotFoundError) {
-      throw new CliError(error.message, CONFIG_EXIT.notFound);
-    }
-    if (error instanceof ConfigConflictError) throw new CliError(error.message, CONFIG_EXIT.conflict);
-    throw error;
-  }
-}
-
-interface ChangeFlags {
-  author: string;
-  comment?: string;
-  expectVersion?: string;
-}
-
-function changeOptions(opts: ChangeFlags) {
-  const expectedVersion = versionOption(opts.expectVersion);
-  return {
-    author: opts.author,
-    now: new Date().toISOString(),
-    ...(opts.comment ? { comment: opts.comment } : {}),
-    ...(expectedVersion === undefined ? {} : { expectedVersion }),
-  };
-}
-
-function withChangeFlags(command: Command): Command {
-  return command
-    .option("--author <name>", "who makes the change (recorded with the version)", defaultAuthor())
-    .option("--comment <text>", "why (recorded with the version)")
-    .option(
-      "--expect-version <n>",
-      "fail unless the rules in force are this version (default: the version read now)",
-    );
-}
-
-function readFile(path: string): ConfigFile {
-  try {
-    return readConfigFile(path);
-  } catch (error) {
-    if (error instanceof ConfigFileError) throw new CliError(error.message, CONFIG_EXIT.invalid);
-    throw error;
-  }
-}
 
 /**
  * `vigil rules validate|apply|list|show|enable|disable|shadow|rollback`: the rule lifecycle.
@@ -128,13 +37,15 @@ export function registerRulesCommands(program: Command): void {
     .command("validate")
     .description("Check a rules file (YAML or JSON) without writing anything; needs no stack")
     .argument("<file>", "rules document: policy and rules")
-    .option("--allow-unknown-features", "accept feature ids the default feature set does not have")
-    .action(async (path: string, opts: { allowUnknownFeatures?: boolean }) => {
+    .option("--features <file>", "check feature ids against this feature set (default: the built-in one)")
+    .option("--allow-unknown-features", "accept any feature id")
+    .action(async (path: string, opts: { features?: string; allowUnknownFeatures?: boolean }) => {
       const file = readFile(path);
       await runConfigCommand(async () => {
-        const knownFeatures = opts.allowUnknownFeatures
-          ? undefined
-          : new Set(DEFAULT_FEATURE_SET.features.map((f) => f.id));
+        const set = opts.features
+          ? compileFeatureDocument(readFile(opts.features).document).definitions
+          : DEFAULT_FEATURE_SET;
+        const knownFeatures = opts.allowUnknownFeatures ? undefined : new Set(set.features.map((f) => f.id));
         const compiled = compileRuleset(file.document, knownFeatures ? { knownFeatures } : {});
         const count = (mode: RuleMode) => compiled.document.rules.filter((r) => r.mode === mode).length;
         say(
@@ -175,19 +86,7 @@ export function registerRulesCommands(program: Command): void {
       await runConfigCommand(async () => {
         const store = configStore();
         if (opts.versions) {
-          const head = await store.head("rules");
-          const versions = await store.list("rules", { limit: Number(opts.limit) });
-          if (versions.length === 0) say("No rules have been applied yet.");
-          for (const v of versions) {
-            if (opts.json) {
-              process.stdout.write(`${JSON.stringify({ ...v, inForce: v.version === head?.version })}\n`);
-              continue;
-            }
-            const marks = `${v.version === head?.version ? " (in force)" : ""}${v.restoredFrom ? ` restores ${v.restoredFrom}` : ""}`;
-            process.stdout.write(
-              `${String(v.version).padStart(4)}  ${v.createdAt}  ${v.author}${marks}${v.comment ? `\n      ${v.comment}` : ""}\n`,
-            );
-          }
+          await printVersions(store, "rules", opts);
           return;
         }
         const current = await rulesInForce(store);

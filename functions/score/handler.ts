@@ -5,15 +5,18 @@ import { loadScoreConfig } from "#functions/score/config";
 import { publishMetricEntries, publishScoreMetrics } from "#functions/score/metrics";
 import { scoreRecords } from "#functions/score/score-records";
 import { createDynamoDbClient, createKinesisClient } from "#shared/adapters/aws-clients";
-import { configLoadMetrics, DecisionConfigLoader } from "#shared/adapters/decision-config-loader";
+import {
+  configLoadMetrics,
+  DEFAULT_FEATURES_DOCUMENT,
+  DecisionConfigLoader,
+} from "#shared/adapters/decision-config-loader";
 import { DynamoDbConfigStore } from "#shared/adapters/dynamodb-config-store";
 import { DynamoDbDecisionStore } from "#shared/adapters/dynamodb-decision-store";
 import { DynamoDbQuarantineStore } from "#shared/adapters/dynamodb-quarantine-store";
 import { DynamoDbStateStore } from "#shared/adapters/dynamodb-state-store";
 import { KinesisDecisionPublisher } from "#shared/adapters/kinesis-decision-publisher";
 import { pseudonymKeySourceFromEnv } from "#shared/adapters/pseudonym-key-from-env";
-import { ruleMetrics } from "#shared/domain/decision/index";
-import { compileFeatureSet, DEFAULT_FEATURE_SET } from "#shared/domain/features/index";
+import { compileFeatureDocument, ruleMetrics } from "#shared/domain/decision/index";
 import { METRICS_NAMESPACE } from "#shared/resources";
 
 // Composition root: configuration and clients are built once per container (cold start).
@@ -27,10 +30,11 @@ const quarantine = new DynamoDbQuarantineStore(
   config.quarantineTable,
   config.quarantineRetentionSeconds,
 );
+// Starts with the built-in feature set; each batch switches to the set in force (config table).
 const features = new DynamoDbStateStore({
   client: dynamodb,
   tableName: config.stateTable,
-  features: compileFeatureSet(DEFAULT_FEATURE_SET),
+  features: compileFeatureDocument(DEFAULT_FEATURES_DOCUMENT.document),
   maxEventLatenessMs: config.limits.maxLatenessMs,
 });
 // Decisions leave the function only pseudonymized, on the decisions stream (alert, audit).
@@ -39,7 +43,8 @@ const publisher = new KinesisDecisionPublisher(
   config.decisionsStream,
   pseudonymKeySourceFromEnv(process.env),
 );
-// Rules, lists and model from the config table, re-checked at most every refresh interval.
+// Rules, lists, model and feature definitions from the config table, re-checked at most every
+// refresh interval.
 const engineConfig = new DecisionConfigLoader(new DynamoDbConfigStore(dynamodb, config.configTable), {
   refreshMs: config.configRefreshMs,
   onError: (error) =>
@@ -49,6 +54,7 @@ const engineConfig = new DecisionConfigLoader(new DynamoDbConfigStore(dynamodb, 
 /** Kinesis-triggered entry point: decides or quarantines each record, reports I/O failures for retry. */
 export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> {
   const loaded = await engineConfig.current();
+  features.use(loaded.features);
   const result = await scoreRecords(event.Records, {
     decisions,
     publisher,

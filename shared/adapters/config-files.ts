@@ -7,6 +7,7 @@ import {
   type DecisionKind,
   prepareDocument,
 } from "#shared/domain/decision/index";
+import { DEFAULT_FEATURE_SET } from "#shared/domain/features/index";
 import type { ConfigStore, ConfigVersionInfo } from "#shared/ports/config-store";
 
 /** Largest configuration file read, in bytes (the store's limit applies after compression). */
@@ -80,7 +81,12 @@ export function describeIssuesInFile(file: ConfigFile, error: ConfigValidationEr
 }
 
 function issueText(issue: ConfigIssue): string {
-  const rule = issue.ruleId === undefined ? "" : `rule ${issue.ruleId}: `;
+  const rule =
+    issue.ruleId !== undefined
+      ? `rule ${issue.ruleId}: `
+      : issue.featureId !== undefined
+        ? `feature ${issue.featureId}: `
+        : "";
   const at = issue.line === undefined ? "" : `expression line ${issue.line}, column ${issue.column ?? 1}: `;
   return `${rule}${issue.path}: ${at}${issue.message}`;
 }
@@ -95,12 +101,17 @@ function documentPath(issue: ConfigIssue): (string | number)[] {
   return out;
 }
 
-/** The shipped default documents. */
+/**
+ * The shipped default documents: rules, lists and model from `dir`, and the default feature set
+ * (`DEFAULT_FEATURE_SET`, kept in code because the pure domain and its tests use it;
+ * `vigil features get --default` prints it as YAML to start from).
+ */
 export function defaultDocuments(dir: string = DEFAULT_CONFIG_DIR): Record<DecisionKind, unknown> {
   return {
     rules: readConfigFile(`${dir}rules.yaml`).document,
     lists: readConfigFile(`${dir}lists.json`).document,
     model: readConfigFile(`${dir}model.json`).document,
+    features: DEFAULT_FEATURE_SET,
   };
 }
 

@@ -9,6 +9,7 @@ import {
   type MetricEntry,
   type VersionedDocument,
 } from "#shared/domain/decision/index";
+import { type CompiledFeatureSet, DEFAULT_FEATURE_SET } from "#shared/domain/features/index";
 import type { ConfigHead, ConfigStore } from "#shared/ports/config-store";
 
 /** Default refresh interval: a change is in force for every decision made 30 s after it. */
@@ -26,10 +27,18 @@ export interface ConfigLoadError {
   readonly message: string;
 }
 
+/**
+ * The feature set used while none was ever applied (or none of the stored versions compiles):
+ * the built-in default, as version 0.
+ */
+export const DEFAULT_FEATURES_DOCUMENT: VersionedDocument = { version: 0, document: DEFAULT_FEATURE_SET };
+
 /** The configuration in force. */
 export interface LoadedConfig {
   readonly engine: DecisionEngine;
-  /** Config-table version in force per kind (null: not configured). */
+  /** The feature definitions the state store computes (always set: see DEFAULT_FEATURES_DOCUMENT). */
+  readonly features: CompiledFeatureSet;
+  /** Config-table version in force per kind (null: not configured; features 0: the built-in default). */
   readonly versions: Readonly<Record<DecisionKind, number | null>>;
   /** Epoch ms of the last successful check of the heads. */
   readonly checkedAt: number;
@@ -45,7 +54,10 @@ export interface DecisionConfigLoaderOptions {
   readonly clock?: () => number;
   /** Called for every load problem, e.g. to emit the ConfigLoadErrors metric or log. */
   readonly onError?: (error: ConfigLoadError) => void;
-  /** Documents for kinds that have never been applied (e.g. the bundled defaults). */
+  /**
+   * Documents for kinds that have never been applied (e.g. the bundled defaults). Features
+   * default to DEFAULT_FEATURES_DOCUMENT.
+   */
   readonly fallback?: DecisionDocuments;
   readonly factory?: DecisionEngineFactory;
 }
@@ -53,7 +65,7 @@ export interface DecisionConfigLoaderOptions {
 /**
  * The score function's view of the config table: call `current()` once per batch.
  *
- * - Cheap when nothing changed: at most one BatchGetItem of the three head items per refresh
+ * - Cheap when nothing changed: at most one BatchGetItem of the four head items per refresh
  *   interval; a version's document is read and compiled only when the head names a new one.
  * - Bounded staleness: a decision made at time t uses heads read after t − refreshMs.
  * - Never worse than before: a version that fails to compile is refused and the last good
@@ -139,6 +151,15 @@ export class DecisionConfigLoader {
       }
     }
 
+    // Features are never "unconfigured": the score function cannot run without a feature set.
+    if (!this.inForce.has("features")) {
+      const fallback = this.options.fallback?.features ?? DEFAULT_FEATURES_DOCUMENT;
+      if (!this.tryCompile("features", fallback, report)) {
+        throw new Error("the fallback feature set does not compile; nothing to score with");
+      }
+      changed = true;
+    }
+
     if (changed || !this.loaded) {
       const parts: {
         rules?: EngineParts["rules"];
@@ -148,16 +169,19 @@ export class DecisionConfigLoader {
       const rules = this.inForce.get("rules");
       const lists = this.inForce.get("lists");
       const model = this.inForce.get("model");
+      const features = this.inForce.get("features") as { version: number; doc: VersionedDocument };
       // Compiled parts come from the factory's per-version cache: nothing is compiled twice.
       if (rules) parts.rules = this.factory.rules(rules.doc);
       if (lists) parts.lists = this.factory.lists(lists.doc);
       if (model) parts.model = this.factory.model(model.doc);
       this.loaded = {
         engine: this.factory.engine(parts),
+        features: this.factory.features(features.doc),
         versions: {
           rules: rules?.version ?? null,
           lists: lists?.version ?? null,
           model: model?.version ?? null,
+          features: features.version,
         },
         checkedAt: now,
         errors,
@@ -198,7 +222,8 @@ export class DecisionConfigLoader {
     try {
       if (kind === "rules") this.factory.rules(doc);
       else if (kind === "lists") this.factory.lists(doc);
-      else this.factory.model(doc);
+      else if (kind === "model") this.factory.model(doc);
+      else this.factory.features(doc);
     } catch (error) {
       if (!(error instanceof DecisionConfigError)) throw error;
       const refusal: ConfigLoadError = { kind, version: doc.version, message: error.message };

@@ -104,7 +104,8 @@ interface Fold {
  * Exactly-once comes from the per-shard high-water marks folded into every item (docs/features.md).
  */
 export class StateStoreEngine implements FeatureStateStore {
-  private readonly byKey: ReadonlyMap<string, CompiledFeature>;
+  private set: CompiledFeatureSet;
+  private byKey: ReadonlyMap<string, CompiledFeature>;
   private readonly clock: () => number;
   private readonly maxEventLatenessMs: number;
   private readonly expiryMarginMs: number;
@@ -116,10 +117,11 @@ export class StateStoreEngine implements FeatureStateStore {
 
   constructor(
     private readonly table: StateItemTable,
-    private readonly set: CompiledFeatureSet,
+    set: CompiledFeatureSet,
     options: StateStoreEngineOptions = {},
   ) {
-    this.byKey = new Map(set.features.map((f) => [f.stateKey, f]));
+    this.set = set;
+    this.byKey = byStateKey(set);
     this.clock = options.clock ?? Date.now;
     this.maxEventLatenessMs = options.maxEventLatenessMs ?? DEFAULT_DECODE_LIMITS.maxLatenessMs;
     this.expiryMarginMs = options.expiryMarginMs ?? 86_400_000;
@@ -135,21 +137,33 @@ export class StateStoreEngine implements FeatureStateStore {
     return this.set;
   }
 
+  /**
+   * Computes `set` from the next `prepare` on (a pass already prepared keeps the set it was
+   * prepared with). States of features the new set does not define are carried, not deleted
+   * (docs/features.md, "Changing the feature set"). A no-op for the set in use.
+   */
+  use(set: CompiledFeatureSet): void {
+    if (set === this.set || set.version === this.set.version) return;
+    this.set = set;
+    this.byKey = byStateKey(set);
+  }
+
   async prepare(
     records: readonly FeatureRecord[],
     decided: ReadonlyMap<string, RecordSource>,
   ): Promise<FeaturePass> {
+    const byKey = this.byKey;
     const plan = planBatch(this.set, records, decided);
     const stored = await this.table.getMany(plan.entities.map((w) => w.pk));
     const nowMs = this.clock();
     const folds: Fold[] = plan.entities.map((work) => {
-      const folded = decodeEntity(work.pk, stored.get(work.pk), this.byKey);
+      const folded = decodeEntity(work.pk, stored.get(work.pk), byKey);
       return { work, folded, result: foldEntity(plan, work, folded, { read: true, nowMs }) };
     });
     return {
       vectors: buildVectors(plan, folds),
       entities: plan.entities.length,
-      commit: (options) => this.commit(plan, stored, folds, options),
+      commit: (options) => this.commit(plan, byKey, stored, folds, options),
     };
   }
 
@@ -176,6 +190,7 @@ export class StateStoreEngine implements FeatureStateStore {
 
   private async commit(
     plan: BatchPlan,
+    byKey: ReadonlyMap<string, CompiledFeature>,
     stored: ReadonlyMap<string, StoredEntity>,
     folds: readonly Fold[],
     options: CommitOptions = {},
@@ -197,10 +212,17 @@ export class StateStoreEngine implements FeatureStateStore {
       const cut = work.touches.some((i) => skip.has(i) || isCut(plan.records[i] as PlannedRecord, stopAt));
       try {
         if (
-          await this.writeEntity(plan, work, stored.get(work.pk), cut ? undefined : { folded, result }, {
-            stopAt,
-            skip,
-          })
+          await this.writeEntity(
+            plan,
+            byKey,
+            work,
+            stored.get(work.pk),
+            cut ? undefined : { folded, result },
+            {
+              stopAt,
+              skip,
+            },
+          )
         ) {
           written++;
         }
@@ -226,6 +248,7 @@ export class StateStoreEngine implements FeatureStateStore {
    */
   private async writeEntity(
     plan: BatchPlan,
+    byKey: ReadonlyMap<string, CompiledFeature>,
     work: EntityWork,
     loaded: StoredEntity | undefined,
     prepared: Omit<Fold, "work"> | undefined,
@@ -242,20 +265,20 @@ export class StateStoreEngine implements FeatureStateStore {
         changed = reuse.result.changed;
         reuse = undefined;
       } else {
-        state = decodeEntity(work.pk, previous, this.byKey);
+        state = decodeEntity(work.pk, previous, byKey);
         changed = foldEntity(plan, work, state, { read: false, ...limits, nowMs }).changed;
       }
       if (!changed) return false;
-      compactEntityState(state, this.byKey, { nowMs, highWaterRetentionMs: this.highWaterRetentionMs });
+      compactEntityState(state, byKey, { nowMs, highWaterRetentionMs: this.highWaterRetentionMs });
       const expiresAtMs =
-        entityExpiresAtMs(state, this.byKey, {
+        entityExpiresAtMs(state, byKey, {
           nowMs,
           highWaterRetentionMs: this.highWaterRetentionMs,
           maxEventLatenessMs: this.maxEventLatenessMs,
         }) + this.expiryMarginMs;
       const item: StoredEntity = {
         revision: (previous?.revision ?? 0) + 1,
-        state: encodeState(state, this.byKey),
+        state: encodeState(state, byKey),
         expiresAt: Math.ceil(expiresAtMs / 1000),
       };
       const size = itemSizeBytes(work.pk, item);
@@ -275,6 +298,10 @@ export class StateStoreEngine implements FeatureStateStore {
       await this.sleep(backoffDelayMs(attempt, 5, 200, this.random));
     }
   }
+}
+
+function byStateKey(set: CompiledFeatureSet): ReadonlyMap<string, CompiledFeature> {
+  return new Map(set.features.map((f) => [f.stateKey, f]));
 }
 
 function isCut(p: PlannedRecord, stopAt: ReadonlyMap<string, string>): boolean {

@@ -5,16 +5,25 @@ import { validateListsDocument } from "#shared/domain/decision/lists/validate-li
 import { compileModelDocument } from "#shared/domain/decision/model/compile-model";
 import type { RuleCompileOptions } from "#shared/domain/decision/rules/compile-rule";
 import { type CompiledRuleset, compileRuleset } from "#shared/domain/decision/rules/compile-ruleset";
+import { featureConditions } from "#shared/domain/decision/rules/feature-condition";
 import { rulesDocumentSchema } from "#shared/domain/decision/rules/rule-schema";
 import { stampRules } from "#shared/domain/decision/rules/stamp-rules";
+import {
+  type CompiledFeatureSet,
+  compileFeatureSet,
+  FeatureDefinitionError,
+} from "#shared/domain/features/index";
 
 /**
  * The configuration documents the decision engine reads from the config table, and the factory
  * that turns stored versions into an engine, compiling each document once per version.
  */
 
-/** Document kinds in the config table (features: issue 4's feature definitions). */
-export const DECISION_KINDS = ["rules", "lists", "model"] as const;
+/**
+ * Document kinds in the config table: the rules (with the policy), the lists, the models, and
+ * the feature definitions the score function computes (docs/features.md).
+ */
+export const DECISION_KINDS = ["rules", "lists", "model", "features"] as const;
 /** One of DECISION_KINDS. */
 export type DecisionKind = (typeof DECISION_KINDS)[number];
 
@@ -43,6 +52,29 @@ export function validateDecisionDocument(
     case "model":
       compileModelDocument(document, options);
       return;
+    case "features":
+      compileFeatureDocument(document);
+      return;
+  }
+}
+
+/**
+ * Compiles a feature set as the score function runs it: CEL filter conditions included.
+ * Throws ConfigValidationError with every problem, each with its path and feature id.
+ */
+export function compileFeatureDocument(document: unknown): CompiledFeatureSet {
+  try {
+    return compileFeatureSet(document, { conditions: featureConditions });
+  } catch (error) {
+    if (!(error instanceof FeatureDefinitionError)) throw error;
+    throw new ConfigValidationError(
+      "features",
+      error.issues.map((i) => ({
+        path: i.path,
+        message: i.message,
+        ...(i.featureId === undefined ? {} : { featureId: i.featureId }),
+      })),
+    );
   }
 }
 
@@ -85,6 +117,7 @@ export class DecisionEngineFactory {
   private readonly rulesets = new VersionCache<CompiledRuleset>();
   private readonly listIndexes = new VersionCache<ListIndex>();
   private readonly models = new VersionCache<ReturnType<typeof compileModelDocument>>();
+  private readonly featureSets = new VersionCache<CompiledFeatureSet>();
 
   constructor(private readonly options: { readonly engine?: EngineOptions } = {}) {}
 
@@ -110,6 +143,13 @@ export class DecisionEngineFactory {
       wrap("model", doc.version, () => compileModelDocument(doc.document)),
     );
     return { active: compiled.active, ...(compiled.shadow ? { shadow: compiled.shadow } : {}) };
+  }
+
+  /** The compiled feature set of a stored version (cached by version); throws DecisionConfigError. */
+  features(doc: VersionedDocument): CompiledFeatureSet {
+    return this.featureSets.get(doc.version, () =>
+      wrap("features", doc.version, () => compileFeatureDocument(doc.document)),
+    );
   }
 
   /** An engine from compiled parts (cheap: no compilation happens here). */

@@ -17,6 +17,7 @@ export * from "#shared/domain/decision/policy/policy-schema";
 export * from "#shared/domain/decision/policy/resolve-action";
 export * from "#shared/domain/decision/rules/compile-rule";
 export * from "#shared/domain/decision/rules/compile-ruleset";
+export * from "#shared/domain/decision/rules/feature-condition";
 export * from "#shared/domain/decision/rules/rule-metrics";
 export * from "#shared/domain/decision/rules/rule-schema";
 export * from "#shared/domain/decision/rules/stamp-rules";

@@ -12,6 +12,8 @@ export interface ConfigIssue {
   readonly path: string;
   /** Rule the problem is in, when it is in one. */
   readonly ruleId?: string;
+  /** Feature definition the problem is in, when it is in one. */
+  readonly featureId?: string;
   /** 1-based line and column inside a CEL expression. */
   readonly line?: number;
   readonly column?: number;
@@ -20,7 +22,8 @@ export interface ConfigIssue {
 
 /** Renders one issue on one line: `rules[3] (card_testing).when, line 1, column 14: message`. */
 export function formatIssue(issue: ConfigIssue): string {
-  const rule = issue.ruleId === undefined ? "" : ` (${issue.ruleId})`;
+  const owner = issue.ruleId ?? issue.featureId;
+  const rule = owner === undefined ? "" : ` (${owner})`;
   const bracket = issue.path.indexOf(".");
   const path =
     rule === "" || bracket < 0
@@ -34,7 +37,7 @@ export function formatIssue(issue: ConfigIssue): string {
 export class ConfigValidationError extends Error {
   override readonly name = "ConfigValidationError";
   constructor(
-    /** What was being validated: "rules", "lists", "model". */
+    /** What was being validated: "rules", "lists", "model", "features". */
     readonly kind: string,
     readonly issues: readonly ConfigIssue[],
   ) {

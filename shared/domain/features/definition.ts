@@ -170,15 +170,28 @@ export interface CompiledFeatureSet {
 
 /** One problem found in a feature set, with the path of the offending value. */
 export interface DefinitionIssue {
+  /** Path in the document: `features[3].window`. */
   readonly path: string;
+  /** The id of the feature the problem is in, when known. */
+  readonly featureId?: string;
   readonly message: string;
+}
+
+/** `features[3] (card_spend_24h).window: message`. */
+export function formatDefinitionIssue(issue: DefinitionIssue): string {
+  const dot = issue.path.indexOf(".");
+  const path =
+    issue.featureId === undefined || dot < 0
+      ? issue.path
+      : `${issue.path.slice(0, dot)} (${issue.featureId})${issue.path.slice(dot)}`;
+  return `${path}: ${issue.message}`;
 }
 
 /** A feature set that failed validation; `issues` names every problem found. */
 export class FeatureDefinitionError extends Error {
   override readonly name = "FeatureDefinitionError";
   constructor(readonly issues: readonly DefinitionIssue[]) {
-    super(`invalid feature set: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`);
+    super(`invalid feature set: ${issues.map(formatDefinitionIssue).join("; ")}`);
   }
 }
 
@@ -200,20 +213,29 @@ export function compileFeatureSet(input: unknown, options: CompileOptions = {}):
   const features: CompiledFeature[] = [];
   const ids = new Set<string>();
   parsed.data.features.forEach((definition, index) => {
-    const path = `features[${index}] (${definition.id})`;
-    if (ids.has(definition.id)) issues.push({ path: `${path}.id`, message: "duplicate feature id" });
+    const path = `features[${index}]`;
+    const at = (field: string, message: string): DefinitionIssue => ({
+      path: `${path}.${field}`,
+      featureId: definition.id,
+      message,
+    });
+    if (ids.has(definition.id)) issues.push(at("id", "duplicate feature id"));
     ids.add(definition.id);
-    const compiled = compileFeature(definition, path, issues, options);
+    const compiled = compileFeature(definition, at, issues, options);
     if (compiled) features.push(compiled);
   });
   const stateKeys = new Map<string, string>();
-  for (const f of features) {
+  features.forEach((f, index) => {
     const other = stateKeys.get(`${f.entity.name} ${f.stateKey}`);
     if (other !== undefined && other !== f.id) {
-      issues.push({ path: f.id, message: `state key collides with ${other}; rename one of them` });
+      issues.push({
+        path: `features[${index}].id`,
+        featureId: f.id,
+        message: `state key collides with ${other}; rename one of them`,
+      });
     }
     stateKeys.set(`${f.entity.name} ${f.stateKey}`, f.id);
-  }
+  });
   if (issues.length > 0) throw new FeatureDefinitionError(issues);
   return {
     version: featureSetVersion(features.map((f) => f.normalized)),
@@ -235,58 +257,58 @@ export function featureSetVersion(features: readonly NormalizedFeature[]): strin
 
 function compileFeature(
   definition: FeatureDefinition,
-  path: string,
+  at: (field: string, message: string) => DefinitionIssue,
   issues: DefinitionIssue[],
   options: CompileOptions,
 ): CompiledFeature | undefined {
   const before = issues.length;
   const windowMs = parseDuration(definition.window) ?? 0;
   const windowOk = windowMs >= MIN_WINDOW_MS && windowMs <= MAX_WINDOW_MS;
-  if (!windowOk) issues.push({ path: `${path}.window`, message: "must be between 1m and 30d" });
+  if (!windowOk) issues.push(at("window", "must be between 1m and 30d"));
   let bucketMs =
     definition.bucket === undefined ? defaultBucketMs(windowMs) : parseDuration(definition.bucket);
   if (!windowOk) {
     bucketMs ??= 1;
   } else if (bucketMs === undefined) {
-    issues.push({
-      path: `${path}.window`,
-      message: `no round bucket size of at most window/60 divides ${definition.window}; set "bucket" explicitly`,
-    });
+    issues.push(
+      at(
+        "window",
+        `no round bucket size of at most window/60 divides ${definition.window}; set "bucket" explicitly`,
+      ),
+    );
     bucketMs = 1;
   } else if (windowMs % bucketMs !== 0) {
-    issues.push({ path: `${path}.bucket`, message: `must divide the window (${definition.window})` });
+    issues.push(at("bucket", `must divide the window (${definition.window})`));
   } else if (windowMs / bucketMs > MAX_BUCKETS) {
-    issues.push({
-      path: `${path}.bucket`,
-      message: `gives ${windowMs / bucketMs} buckets; at most ${MAX_BUCKETS}`,
-    });
+    issues.push(at("bucket", `gives ${windowMs / bucketMs} buckets; at most ${MAX_BUCKETS}`));
   }
   const latenessMs = definition.lateness === undefined ? windowMs : (parseDuration(definition.lateness) ?? 0);
   if (latenessMs > windowMs) {
-    issues.push({ path: `${path}.lateness`, message: "must not exceed the window" });
+    issues.push(at("lateness", "must not exceed the window"));
   }
 
   const entityFields = KEY_FIELDS.filter((field) => definition.entity.includes(field));
   if (entityFields.length !== definition.entity.length) {
-    issues.push({ path: `${path}.entity`, message: "lists a field twice" });
+    issues.push(at("entity", "lists a field twice"));
   }
   const agg = definition.aggregation;
   const field = agg.type === "sum" || agg.type === "distinct" ? agg.field : null;
   if (agg.type === "distinct" && (entityFields as readonly string[]).includes(agg.field)) {
-    issues.push({
-      path: `${path}.aggregation.field`,
-      message: "is part of the entity key, so its distinct count would always be 1",
-    });
+    issues.push(
+      at("aggregation.field", "is part of the entity key, so its distinct count would always be 1"),
+    );
   }
   const eventTypes = definition.filter?.eventTypes ? [...new Set(definition.filter.eventTypes)].sort() : null;
   const allowed = eventTypes ?? EVENT_TYPES;
   for (const needed of [...entityFields, ...(field === null ? [] : [field])]) {
     const carriers = FIELD_EVENT_TYPES[needed];
     if (carriers && !allowed.some((type) => carriers.includes(type))) {
-      issues.push({
-        path: `${path}.filter.eventTypes`,
-        message: `${needed} only exists on ${carriers.join(", ")} events, which the filter excludes`,
-      });
+      issues.push(
+        at(
+          "filter.eventTypes",
+          `${needed} only exists on ${carriers.join(", ")} events, which the filter excludes`,
+        ),
+      );
     }
   }
 
@@ -294,14 +316,11 @@ function compileFeature(
   const cel = definition.filter?.condition?.cel ?? null;
   if (cel !== null) {
     if (!options.conditions) {
-      issues.push({
-        path: `${path}.filter.condition`,
-        message: "CEL conditions need a condition compiler, and none is configured",
-      });
+      issues.push(at("filter.condition", "CEL conditions need a condition compiler, and none is configured"));
     } else {
       const result = options.conditions.compile(cel);
       if (result.ok) condition = result.test;
-      else issues.push({ path: `${path}.filter.condition`, message: result.message });
+      else issues.push(at("filter.condition", result.message));
     }
   }
   if (issues.length > before) return undefined;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { expiryOption } from "#cli/commands/lists";
-import { versionOption } from "#cli/commands/rules";
+import { versionOption } from "#cli/config-command";
 import { CliError } from "#cli/output";
 
 const NOW = Date.parse("2026-05-01T12:00:00.000Z");

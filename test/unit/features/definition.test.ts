@@ -6,6 +6,7 @@ import {
   DEFAULT_FEATURE_SET,
   FeatureDefinitionError,
   type FeatureSetDefinition,
+  formatDefinitionIssue,
 } from "#shared/domain/features/index";
 import { cleanEvent } from "./feature-streams";
 
@@ -21,7 +22,7 @@ function issues(features: unknown[], options = {}): string[] {
   try {
     compileFeatureSet({ features }, options);
   } catch (error) {
-    if (error instanceof FeatureDefinitionError) return error.issues.map((i) => `${i.path}: ${i.message}`);
+    if (error instanceof FeatureDefinitionError) return error.issues.map(formatDefinitionIssue);
     throw error;
   }
   return [];

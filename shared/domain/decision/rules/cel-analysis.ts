@@ -92,14 +92,20 @@ const FUNCTIONS = new Set([
   "contains",
 ]);
 
-const VARIABLES: ReadonlySet<string> = new Set(CEL_VARIABLES);
+/** Options of analyzeExpression. */
+export interface AnalysisOptions {
+  /** When given, feature ids outside it are problems. */
+  readonly knownFeatures?: ReadonlySet<string>;
+  readonly limits?: ExpressionLimits;
+  /** Root names the expression may use; default CEL_VARIABLES (feature filters: only `event`). */
+  readonly variables?: readonly string[];
+}
 
 /** Analyzes a parsed expression; `knownFeatures` (when given) makes unknown feature ids problems. */
-export function analyzeExpression(
-  parsed: ParsedExpr,
-  options: { readonly knownFeatures?: ReadonlySet<string>; readonly limits?: ExpressionLimits } = {},
-): ExpressionAnalysis {
+export function analyzeExpression(parsed: ParsedExpr, options: AnalysisOptions = {}): ExpressionAnalysis {
   const limits = options.limits ?? DEFAULT_EXPRESSION_LIMITS;
+  const allowed = options.variables ?? CEL_VARIABLES;
+  const variables: ReadonlySet<string> = new Set(allowed);
   const positions = parsed.sourceInfo?.positions ?? {};
   const offsetOf = (e: Expr): number => positions[String(e.id)] ?? 0;
   const problems: ExpressionProblem[] = [];
@@ -211,8 +217,8 @@ export function analyzeExpression(
       case "identExpr": {
         const name = kind.value.name;
         if (scope.has(name)) return 1;
-        if (!VARIABLES.has(name))
-          problem(e, `unknown name '${name}'; expressions can use ${CEL_VARIABLES.join(", ")}`);
+        if (!variables.has(name))
+          problem(e, `unknown name '${name}'; expressions can use ${allowed.join(", ")}`);
         if (name === "score") usesScore = true;
         return 1;
       }

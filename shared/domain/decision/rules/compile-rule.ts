@@ -50,6 +50,27 @@ export function lineColumn(source: string, offset: number): { line: number; colu
 
 const PARSE_POSITION = /^<input>:(\d+):(\d+): (.*)$/s;
 
+/** A parsed CEL expression, or where and why it does not parse. */
+export type ParseOutcome =
+  | { readonly ok: true; readonly parsed: ReturnType<typeof parse> }
+  | { readonly ok: false; readonly line: number; readonly column: number; readonly message: string };
+
+/** Parses a CEL expression, turning the parser's errors into a line, a column and a message. */
+export function parseExpression(source: string): ParseOutcome {
+  try {
+    return { ok: true, parsed: parse(source) };
+  } catch (error) {
+    if (error instanceof RangeError) {
+      return { ok: false, line: 1, column: 1, message: "expression is nested too deeply to parse" };
+    }
+    const text = error instanceof Error ? error.message : String(error);
+    const m = PARSE_POSITION.exec(text);
+    return m
+      ? { ok: false, line: Number(m[1]), column: Number(m[2]), message: `syntax error: ${m[3]}` }
+      : { ok: false, line: 1, column: 1, message: `syntax error: ${text}` };
+  }
+}
+
 /**
  * Compiles one rule: parses its CEL, runs the static checks of cel-analysis.ts, plans it once,
  * and evaluates it against a sample event of each scenario to catch type errors. Problems are
@@ -68,21 +89,12 @@ export function compileRule(
     column,
     message,
   });
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(rule.when);
-  } catch (error) {
-    if (error instanceof RangeError) {
-      issues.push(at(1, 1, "expression is nested too deeply to parse"));
-      return undefined;
-    }
-    const text = error instanceof Error ? error.message : String(error);
-    const m = PARSE_POSITION.exec(text);
-    issues.push(
-      m ? at(Number(m[1]), Number(m[2]), `syntax error: ${m[3]}`) : at(1, 1, `syntax error: ${text}`),
-    );
+  const outcomeOfParse = parseExpression(rule.when);
+  if (!outcomeOfParse.ok) {
+    issues.push(at(outcomeOfParse.line, outcomeOfParse.column, outcomeOfParse.message));
     return undefined;
   }
+  const parsed = outcomeOfParse.parsed;
   const analysis = analyzeExpression(parsed, options);
   for (const p of analysis.problems) {
     const { line, column } = lineColumn(rule.when, p.offset);
