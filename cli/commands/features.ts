@@ -26,7 +26,7 @@ function describeFeature(f: CompiledFeature): string {
   const aggregation = n.field === null ? n.aggregation : `${n.aggregation}(${n.field})`;
   const filter = [
     n.eventTypes ? `types ${n.eventTypes.join(",")}` : "",
-    n.condition ? `when ${n.condition}` : "",
+    n.condition ? `when ${n.condition.replace(/\s+/g, " ").trim()}` : "",
   ]
     .filter((p) => p !== "")
     .join("; ");
