@@ -18,6 +18,7 @@ import { createDynamoDbClient } from "#shared/adapters/aws-clients";
 import { DEFAULT_CONFIG_DIR, defaultDocuments, seedDefaultConfig } from "#shared/adapters/config-files";
 import { DynamoDbConfigStore } from "#shared/adapters/dynamodb-config-store";
 import { ConfigValidationError, formatIssue } from "#shared/domain/decision/index";
+import { DEFAULT_FEATURE_SET } from "#shared/domain/features/index";
 import { ConfigConflictError, ConfigTooLargeError } from "#shared/ports/config-store";
 
 const rule = (id: string, when: string, action = "review") => ({
@@ -227,10 +228,14 @@ describe("DynamoDbConfigStore and the rule lifecycle on DynamoDB Local", () => {
 
   it("seeds the shipped defaults into a fresh table once", async () => {
     const fresh = new DynamoDbConfigStore(createDynamoDbClient(stack.env), stack.names.tables.config);
-    // Rules and lists already exist here; only the model is seeded.
+    // Rules and lists already exist here; only the model and the feature set are seeded.
     const written = await seedDefaultConfig(fresh, { author: "bootstrap", now: ann.now });
-    expect(written.map((w) => [w.kind, w.version, w.author])).toEqual([["model", 1, "bootstrap"]]);
+    expect(written.map((w) => [w.kind, w.version, w.author])).toEqual([
+      ["model", 1, "bootstrap"],
+      ["features", 1, "bootstrap"],
+    ]);
     expect(await seedDefaultConfig(fresh, { author: "bootstrap", now: ann.now })).toEqual([]);
     expect((await store.get("model", 1))?.document).toEqual(defaultDocuments(DEFAULT_CONFIG_DIR).model);
+    expect((await store.get("features", 1))?.document).toEqual(DEFAULT_FEATURE_SET);
   });
 });

@@ -8,6 +8,7 @@ import { createDynamoDbClient } from "#shared/adapters/aws-clients";
 import { type ConfigLoadError, DecisionConfigLoader } from "#shared/adapters/decision-config-loader";
 import { DynamoDbConfigStore } from "#shared/adapters/dynamodb-config-store";
 import type { CleanEvent } from "#shared/domain/event/index";
+import { compileFeatureSet, DEFAULT_FEATURE_SET } from "#shared/domain/features/index";
 import type { ConfigHead, ConfigKind, ConfigStore } from "#shared/ports/config-store";
 
 const T0 = Date.parse("2026-05-01T12:00:00.000Z");
@@ -95,7 +96,7 @@ describe("DecisionConfigLoader on DynamoDB Local", () => {
 
     expect((await decide(loader, 5)).action).toBe("pass");
     expect(counting.calls).toEqual(["heads", "get rules 1"]);
-    expect((await loader.current()).versions).toEqual({ rules: 1, lists: null, model: null });
+    expect((await loader.current()).versions).toEqual({ rules: 1, lists: null, model: null, features: 0 });
 
     await applyDocument(store, "rules", rules(5), who);
     now = T0 + 29_999;
@@ -188,6 +189,56 @@ describe("DecisionConfigLoader on DynamoDB Local", () => {
     expect(d.action).toBe("block");
     expect(d.listHits).toEqual([{ list: "block", kind: "card", entry: "card-1" }]);
     expect((await loader.current()).versions.lists).toBe(0);
+  });
+
+  it("computes the built-in feature set until one is applied, then the stored one; an invalid one is refused", async () => {
+    let now = T0;
+    const errors: ConfigLoadError[] = [];
+    const loader = new DecisionConfigLoader(store, {
+      refreshMs: 1_000,
+      clock: () => now,
+      onError: (e) => errors.push(e),
+    });
+    const builtIn = await loader.current();
+    expect(builtIn.versions.features).toBe(0);
+    expect(builtIn.features.version).toBe(compileFeatureSet(DEFAULT_FEATURE_SET).version);
+
+    const extended = {
+      features: [
+        ...DEFAULT_FEATURE_SET.features,
+        {
+          id: "big_orders_per_user_24h",
+          entity: ["userId"],
+          aggregation: { type: "count" },
+          window: "24h",
+          filter: { eventTypes: ["order"], condition: { cel: "event.amountMinor >= 50000" } },
+        },
+      ],
+    };
+    await applyDocument(store, "features", extended, who);
+    now += 1_000;
+    const stored = await loader.current();
+    expect(stored.versions.features).toBe(1);
+    expect(stored.features.features.map((f) => f.id)).toContain("big_orders_per_user_24h");
+
+    // Written around validation: a condition that reads features.
+    const bad = structuredClone(extended);
+    (bad.features.at(-1) as { filter: { condition: { cel: string } } }).filter.condition.cel =
+      "features.devices_per_user_1h > 1";
+    await store.apply({ kind: "features", document: bad, expectedVersion: 1, author: "x", now: who.now });
+    now += 1_000;
+    const kept = await loader.current();
+    expect(kept.features).toBe(stored.features);
+    expect(kept.versions.features).toBe(1);
+    expect(errors.map((e) => [e.kind, e.version])).toEqual([["features", 2]]);
+    expect(errors[0]?.message).toMatch(
+      /features\[23\] \(big_orders_per_user_24h\)\.filter\.condition: line 1, column 1: unknown name 'features'/,
+    );
+
+    // A cold start walks back past it to version 1.
+    const cold = await new DecisionConfigLoader(store, { clock: () => now }).current();
+    expect(cold.versions.features).toBe(1);
+    await rollback(store, "features", 1, who);
   });
 
   it("keeps deciding with what it has when the table becomes unreadable, and throws on a cold start", async () => {

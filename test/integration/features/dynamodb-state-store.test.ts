@@ -17,7 +17,7 @@ import {
   SHARDS,
   scenario,
   T0,
-  TEST_FEATURE_SET,
+  TEST_SET,
   touchedEntities,
   type WriteFaults,
 } from "../../unit/features/feature-streams";
@@ -28,7 +28,7 @@ import {
  * values for every feature of every event, and end in the reference's state.
  */
 
-const set = compileFeatureSet(TEST_FEATURE_SET);
+const set = TEST_SET;
 
 /** Fails selected UpdateItem requests before they are sent, the way a lost connection would. */
 function injectWriteFaults(client: ReturnType<typeof createDynamoDbClient>): WriteFaults {

@@ -8,9 +8,9 @@ import {
 } from "#shared/adapters/dynamodb-state-codec";
 import { createMemoryStateStore } from "#shared/adapters/memory-state-table";
 import { compileFeatureSet, DEFAULT_FEATURE_SET } from "#shared/domain/features/index";
-import { buildRecords, deliver, scenario, TEST_FEATURE_SET } from "./feature-streams";
+import { buildRecords, deliver, scenario, TEST_SET } from "./feature-streams";
 
-const set = compileFeatureSet(TEST_FEATURE_SET);
+const set = TEST_SET;
 const byKey = new Map(set.features.map((f) => [f.stateKey, f]));
 
 describe("entity state encoding", () => {

@@ -1,7 +1,9 @@
 import fc from "fast-check";
+import { featureConditions } from "#shared/domain/decision/index";
 import type { CleanEvent, EventType } from "#shared/domain/event/index";
 import {
   type CompiledFeatureSet,
+  compileFeatureSet,
   type FeatureRecord,
   type FeatureSetDefinition,
   type FeatureVector,
@@ -120,8 +122,28 @@ export const TEST_FEATURE_SET: FeatureSetDefinition = {
       window: "5m",
       filter: { eventTypes: ["coupon_claim"] },
     },
+    // CEL filter conditions: on an attribute, and on the amount with a type and event-type filter.
+    {
+      id: "u_big_qty_2m",
+      entity: ["userId"],
+      aggregation: { type: "count" },
+      window: "2m",
+      filter: { condition: { cel: "has(event.attributes.qty) && event.attributes.qty >= 5" } },
+    },
+    {
+      id: "ip_even_spend_1m",
+      entity: ["ip"],
+      aggregation: { type: "sum", field: "amount" },
+      window: "1m",
+      filter: { eventTypes: ["order", "payment"], condition: { cel: "int(event.amountMinor) % 2 == 0" } },
+    },
   ],
 };
+
+/** TEST_FEATURE_SET compiled as the score function compiles sets (CEL conditions included). */
+export const TEST_SET: CompiledFeatureSet = compileFeatureSet(TEST_FEATURE_SET, {
+  conditions: featureConditions,
+});
 
 /** One generated event before it gets ids and a time. */
 interface EventSpec {

@@ -9,7 +9,7 @@ import {
   referenceVectors,
   scenario,
   T0,
-  TEST_FEATURE_SET,
+  TEST_SET,
   touchedEntities,
   type WriteFaults,
 } from "./feature-streams";
@@ -20,7 +20,7 @@ import {
  * property runs against DynamoDB Local in test/integration/features.
  */
 
-const set = compileFeatureSet(TEST_FEATURE_SET);
+const set = TEST_SET;
 
 /** A table whose writes fail while armed, the way a throttled or unreachable DynamoDB would. */
 class FaultyTable extends MemoryStateTable implements WriteFaults {
