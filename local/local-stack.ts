@@ -73,7 +73,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         author: "vigil local up",
         now: new Date().toISOString(),
       });
-      for (const v of seeded) log(`config ${v.kind} v${v.version} seeded from config/defaults`);
+      for (const v of seeded) log(`config ${v.kind} v${v.version} seeded from the shipped defaults`);
     }
     kinesis.destroy();
     dynamodb.destroy();
