@@ -2,7 +2,6 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { MemoryStateTable } from "#shared/adapters/memory-state-table";
 import { StateStoreEngine } from "#shared/adapters/state-store-engine";
-import { compileFeatureSet } from "#shared/domain/features/index";
 import {
   buildRecords,
   deliver,
