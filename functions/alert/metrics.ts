@@ -1,15 +1,9 @@
 import { type Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { AlertBatchCounts } from "#functions/alert/alert-records";
 
-/** Metric names the alert function emits (CloudWatch EMF). */
-export const ALERT_METRICS = {
-  sent: "AlertsSent",
-  suppressed: "AlertsSuppressed",
-  duplicates: "DuplicateAlerts",
-  stale: "StaleDecisions",
-  unreadable: "UnreadableDecisions",
-  failed: "RecordsFailed",
-} as const;
+export { ALERT_METRICS } from "#shared/metrics";
+
+import { ALERT_METRICS } from "#shared/metrics";
 
 /** Emits a batch's counts: totals, then sent by channel and severity and suppressed by channel. */
 export function publishAlertMetrics(metrics: Metrics, counts: AlertBatchCounts): void {

@@ -1,13 +1,9 @@
 import { type Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { AuditBatchCounts } from "#functions/audit/audit-records";
 
-/** Metric names the audit function emits (CloudWatch EMF). */
-export const AUDIT_METRICS = {
-  indexed: "AuditDocumentsIndexed",
-  existing: "AuditDocumentsExisting",
-  quarantined: "AuditRecordsQuarantined",
-  failed: "RecordsFailed",
-} as const;
+export { AUDIT_METRICS } from "#shared/metrics";
+
+import { AUDIT_METRICS } from "#shared/metrics";
 
 /** Emits a batch's counts: totals, and quarantined records also by reason. */
 export function publishAuditMetrics(metrics: Metrics, counts: AuditBatchCounts): void {

@@ -2,15 +2,9 @@ import { type Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { ScoreBatchCounts } from "#functions/score/score-records";
 import type { MetricEntry } from "#shared/domain/decision/index";
 
-/** Metric names the score function emits (CloudWatch EMF), shared with alarms and tests. */
-export const SCORE_METRICS = {
-  received: "EventsReceived",
-  decided: "EventsDecided",
-  quarantined: "EventsQuarantined",
-  duplicates: "DuplicateEvents",
-  redelivered: "RedeliveredRecords",
-  failed: "RecordsFailed",
-} as const;
+export { SCORE_METRICS } from "#shared/metrics";
+
+import { SCORE_METRICS } from "#shared/metrics";
 
 /**
  * Emits one batch's counts as EMF: totals without dimensions, and quarantined records also by

@@ -10,6 +10,7 @@ import {
   type VersionedDocument,
 } from "#shared/domain/decision/index";
 import { type CompiledFeatureSet, DEFAULT_FEATURE_SET } from "#shared/domain/features/index";
+import { CONFIG_LOAD_ERRORS_METRIC } from "#shared/metrics";
 import type { ConfigHead, ConfigStore } from "#shared/ports/config-store";
 
 /** Default refresh interval: a change is in force for every decision made 30 s after it. */
@@ -236,8 +237,7 @@ export class DecisionConfigLoader {
   }
 }
 
-/** Metric name for configuration load problems. */
-export const CONFIG_LOAD_ERRORS_METRIC = "ConfigLoadErrors";
+export { CONFIG_LOAD_ERRORS_METRIC } from "#shared/metrics";
 
 /** EMF entries for a refresh's problems: one per kind, dimensioned by kind. */
 export function configLoadMetrics(errors: readonly ConfigLoadError[]): MetricEntry[] {

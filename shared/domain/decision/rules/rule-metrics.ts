@@ -2,13 +2,9 @@ import type { RuleError, RuleHit } from "#shared/domain/decision/decision";
 import type { CompiledRuleset } from "#shared/domain/decision/rules/compile-ruleset";
 import type { EventType } from "#shared/domain/event/index";
 
-/** Metric names for per-rule metrics (CloudWatch EMF), shared with dashboards and alarms. */
-export const RULE_METRICS = {
-  /** Events the rule was evaluated for (its scenarios): the denominator of its hit rate. */
-  evaluations: "RuleEvaluations",
-  hits: "RuleHits",
-  errors: "RuleErrors",
-} as const;
+export { RULE_METRICS } from "#shared/metrics";
+
+import { RULE_METRICS } from "#shared/metrics";
 
 /** One metric value with its dimensions, ready for an EMF publisher (Powertools `singleMetric`). */
 export interface MetricEntry {
