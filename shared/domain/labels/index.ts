@@ -1,0 +1,2 @@
+export * from "#shared/domain/labels/label-schema";
+export * from "#shared/domain/labels/labels-as-of";
