@@ -19,6 +19,17 @@ export interface CompiledRuleset {
   readonly policies: Readonly<Record<EventType, ScenarioPolicy>>;
   /** List name and kind pairs some rule reads (looked up once per event, shared by all rules). */
   readonly lists: readonly { readonly name: string; readonly kind: ListKind }[];
+  /**
+   * Feature ids the scenario's rules read (CEL analysis): `active` rules' reads decide whether a
+   * late feature raises the action, all evaluated rules' reads the shadow outcome.
+   */
+  readonly featureReads: Readonly<Record<EventType, FeatureReads>>;
+}
+
+/** Feature ids read by a scenario's active rules, and by its active and shadow rules. */
+export interface FeatureReads {
+  readonly active: ReadonlySet<string>;
+  readonly all: ReadonlySet<string>;
 }
 
 /**
@@ -50,8 +61,16 @@ export function compileRuleset(input: unknown, options: RuleCompileOptions = {})
   if (issues.length > 0) throw new ConfigValidationError("rules", issues);
 
   const byScenario = {} as Record<EventType, CompiledRule[]>;
-  for (const scenario of EVENT_TYPES)
-    byScenario[scenario] = compiled.filter((r) => r.rule.scenarios.includes(scenario));
+  const featureReads = {} as Record<EventType, FeatureReads>;
+  for (const scenario of EVENT_TYPES) {
+    const rules = compiled.filter((r) => r.rule.scenarios.includes(scenario));
+    byScenario[scenario] = rules;
+    const reads = (rs: readonly CompiledRule[]) => new Set(rs.flatMap((r) => r.analysis.features));
+    featureReads[scenario] = {
+      active: reads(rules.filter((r) => r.rule.mode === "active")),
+      all: reads(rules),
+    };
+  }
   const lists = new Map<string, { name: string; kind: ListKind }>();
   for (const r of compiled) for (const l of r.analysis.lists) lists.set(`${l.name}.${l.kind}`, l);
   return {
@@ -60,5 +79,6 @@ export function compileRuleset(input: unknown, options: RuleCompileOptions = {})
     byScenario,
     policies: resolvePolicies(document.policy),
     lists: [...lists.values()],
+    featureReads,
   };
 }
