@@ -14,6 +14,8 @@ export interface CompiledRuleset {
   readonly document: RulesDocument;
   /** Rules that take part in decisions (active and shadow), in document order. */
   readonly rules: readonly CompiledRule[];
+  /** Every rule, disabled ones too, in document order (what the document reads, for checks). */
+  readonly allRules: readonly CompiledRule[];
   /** The same rules by scenario, so an event only meets the rules written for its type. */
   readonly byScenario: Readonly<Record<EventType, readonly CompiledRule[]>>;
   readonly policies: Readonly<Record<EventType, ScenarioPolicy>>;
@@ -50,14 +52,15 @@ export function compileRuleset(input: unknown, options: RuleCompileOptions = {})
   const document = parsed.data;
   const issues: ConfigIssue[] = [];
   const seen = new Set<string>();
-  const compiled: CompiledRule[] = [];
+  const allRules: CompiledRule[] = [];
   document.rules.forEach((rule, i) => {
     const path = `rules[${i}]`;
     if (seen.has(rule.id)) issues.push({ path: `${path}.id`, ruleId: rule.id, message: "duplicate rule id" });
     seen.add(rule.id);
     const c = compileRule(rule, path, issues, options);
-    if (c !== undefined && rule.mode !== "disabled") compiled.push(c);
+    if (c !== undefined) allRules.push(c);
   });
+  const compiled = allRules.filter((c) => c.rule.mode !== "disabled");
   if (issues.length > 0) throw new ConfigValidationError("rules", issues);
 
   const byScenario = {} as Record<EventType, CompiledRule[]>;
@@ -76,6 +79,7 @@ export function compileRuleset(input: unknown, options: RuleCompileOptions = {})
   return {
     document,
     rules: compiled,
+    allRules,
     byScenario,
     policies: resolvePolicies(document.policy),
     lists: [...lists.values()],
