@@ -6,7 +6,12 @@ import { applyDocument, currentDocument, rollback } from "#cli/config-operations
 import { type LocalStack, startLocalStack } from "#local/local-stack";
 import { createDynamoDbClient } from "#shared/adapters/aws-clients";
 import { DynamoDbConfigStore } from "#shared/adapters/dynamodb-config-store";
-import { ConfigValidationError, compileFeatureDocument, compileRuleset } from "#shared/domain/decision/index";
+import {
+  ConfigValidationError,
+  compileFeatureDocument,
+  compileRuleset,
+  MODEL_FORMAT,
+} from "#shared/domain/decision/index";
 import { DEFAULT_FEATURE_SET } from "#shared/domain/features/index";
 import {
   type ApplyRequest,
@@ -251,5 +256,39 @@ describe("the cross-kind check between rules and features is atomic (DynamoDB Lo
     ]);
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
     expect(await rulesReadOnlyKnownFeatures()).toEqual([]);
+  });
+
+  it("checks the model too: a model reading a feature pins it, and rolling the model back is checked", async () => {
+    await applyDocument(store, "rules", PLAIN_RULES, who("setup"));
+    await applyDocument(store, "features", EXTENDED, who("setup"));
+    const model = (feature: string) => ({
+      active: {
+        format: MODEL_FORMAT,
+        id: "pinned",
+        version: feature,
+        createdAt: new Date().toISOString(),
+        provenance: { method: "hand-set for tests", data: "none" },
+        intercept: -3,
+        terms: [
+          {
+            name: "t",
+            input: { feature },
+            transform: { type: "standardize", mean: 0, std: 1, weight: 1 },
+            reason: "T",
+          },
+        ],
+      },
+    });
+    const plainModel = await applyDocument(store, "model", model("devices_per_user_1h"), who("setup"));
+    await applyDocument(store, "model", model(EXTRA), who("setup"));
+    const dropping = applyDocument(store, "features", DEFAULT_FEATURE_SET, who("ann"));
+    await expect(dropping).rejects.toThrow(`(active model) reads feature '${EXTRA}', which this set drops`);
+    // Once the model no longer reads it (a checked rollback), the feature set may drop it; rolling
+    // the model forward again is then refused.
+    const back = await rollback(store, "model", plainModel.version, who("carol"));
+    await applyDocument(store, "features", DEFAULT_FEATURE_SET, who("ann"));
+    await expect(rollback(store, "model", back.version - 1, who("carol"))).rejects.toThrow(
+      `unknown feature '${EXTRA}'`,
+    );
   });
 });
