@@ -92,8 +92,8 @@ export async function featuresInForce(
  * given (`versions.rules`, `versions.model`; default: the heads read now). Those rules would fail
  * or miss on every event, and model terms read null, from the next reload on. Change the rules or
  * the model first, then the features. Ids the readers read that the set in force lacks too (rules
- * staged with --allow-unknown-features) are not drops. Throws ConfigValidationError naming each
- * reader.
+ * staged with --allow-unknown-features) are not drops, unless the set in force no longer compiles
+ * (then every read id the new set lacks is). Throws ConfigValidationError naming each reader.
  */
 export async function checkFeatureReaders(
   store: ConfigStore,
@@ -101,9 +101,16 @@ export async function checkFeatureReaders(
   versions: Partial<Readonly<Record<DecisionKind, number>>> = {},
 ): Promise<void> {
   const next = new Set(compileFeatureDocument(document).features.map((f) => f.id));
-  const before = await knownFeatureIds(store, versions.features);
-  const dropped = new Set([...before].filter((id) => !next.has(id)));
-  if (dropped.size === 0) return;
+  let before: Set<string> | undefined;
+  try {
+    before = await knownFeatureIds(store, versions.features);
+  } catch (error) {
+    // The set in force no longer compiles (the score function keeps an earlier one): which
+    // features it computes is unknown, so every read feature the new set lacks counts as dropped.
+    if (!(error instanceof ConfigValidationError)) throw error;
+  }
+  const isDropped = (id: string) => !next.has(id) && (before === undefined || before.has(id));
+  if (before !== undefined && ![...before].some((id) => !next.has(id))) return;
   const issues: ConfigIssue[] = [];
   const readers: [kind: "rules" | "model", reads: (doc: unknown) => Map<string, string[]>][] = [
     ["rules", rulesReading],
@@ -121,7 +128,7 @@ export async function checkFeatureReaders(
       throw error;
     }
     for (const [id, where] of read) {
-      if (!dropped.has(id)) continue;
+      if (!isDropped(id)) continue;
       for (const w of where) {
         issues.push({
           path: "features",
