@@ -183,12 +183,16 @@ export class DecisionEngine {
     }
 
     const activeHits = hits.filter((h) => !h.shadow);
-    const activeErrors = errorActions.filter((e) => !e.shadow);
+    // Failures are rare: no extra arrays on the common path.
+    const activeErrors = errorActions.length === 0 ? errorActions : errorActions.filter((e) => !e.shadow);
     const lateFloor = policy.lateEventAction;
     const findings = (ruleHits: readonly RuleHit[], acting: typeof errorActions, s: number | null) => ({
       blockListed: blockHits.length > 0,
       allowListed: allowHits.length > 0,
-      ruleActions: [...ruleHits.map((h) => h.action), ...acting.map((e) => e.action)],
+      ruleActions:
+        acting.length === 0
+          ? ruleHits.map((h) => h.action)
+          : [...ruleHits.map((h) => h.action), ...acting.map((e) => e.action)],
       score: s,
     });
     const verdict = resolveAction(policy, {
@@ -206,8 +210,11 @@ export class DecisionEngine {
       s: number | null,
     ): string[] => {
       if (v.decidedBy === "allow_list") return allowHits.map((h) => listReason(h));
-      const errorReasons = acting.flatMap((e) => (e.reason === undefined ? [] : [e.reason]));
-      if (acting.length > 0) errorReasons.push(RULE_ERROR_REASON);
+      const errorReasons: string[] = [];
+      if (acting.length > 0) {
+        for (const e of acting) if (e.reason !== undefined) errorReasons.push(e.reason);
+        errorReasons.push(RULE_ERROR_REASON);
+      }
       // The late floor is the most decisive reason when it alone raised the action.
       const lateDecided =
         lateRead &&
