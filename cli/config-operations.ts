@@ -20,7 +20,13 @@ import {
   validateListsDocument,
 } from "#shared/domain/decision/index";
 import { DEFAULT_FEATURE_SET, type FeatureSetDefinition } from "#shared/domain/features/index";
-import { ConfigConflictError, type ConfigStore, type ConfigVersionInfo } from "#shared/ports/config-store";
+import {
+  type ApplyRequest,
+  ConfigConflictError,
+  ConfigDependencyConflictError,
+  type ConfigStore,
+  type ConfigVersionInfo,
+} from "#shared/ports/config-store";
 
 /**
  * The operator's configuration changes, on any ConfigStore: what `vigil rules` and `vigil lists`
@@ -56,11 +62,12 @@ export class ConfigOperationError extends Error {
 }
 
 /**
- * Feature ids rules and models may reference: those of the `features` document in force when
- * there is one, else those of the default feature set (what the score function then computes).
+ * Feature ids rules and models may reference: those of the `features` document in force (or of
+ * `version`) when there is one, else those of the default feature set (what the score function
+ * then computes).
  */
-export async function knownFeatureIds(store: ConfigStore): Promise<Set<string>> {
-  const current = await featuresInForce(store);
+export async function knownFeatureIds(store: ConfigStore, version?: number): Promise<Set<string>> {
+  const current = await featuresInForce(store, version);
   return new Set(current.document.features.map((f) => f.id));
 }
 
@@ -80,36 +87,136 @@ export async function featuresInForce(
 }
 
 /**
- * Refuses a feature set that drops features the rules or the models in force read: those rules
- * would fail on every event (and model terms read null) from the next reload on. Change the
- * rules or the model first, then the features. Throws ConfigValidationError naming each reader.
+ * Refuses a feature set that drops features the rules or the model read: features of the set in
+ * force (`versions.features`) missing from the new one and read by the rules or model versions
+ * given (`versions.rules`, `versions.model`; default: the heads read now). Those rules would fail
+ * or miss on every event, and model terms read null, from the next reload on. Change the rules or
+ * the model first, then the features. Ids the readers read that the set in force lacks too (rules
+ * staged with --allow-unknown-features) are not drops, unless the set in force no longer compiles
+ * (then every read id the new set lacks is). Throws ConfigValidationError naming each reader.
  */
-export async function checkFeatureReaders(store: ConfigStore, document: unknown): Promise<void> {
-  const ids = new Set(compileFeatureDocument(document).features.map((f) => f.id));
+export async function checkFeatureReaders(
+  store: ConfigStore,
+  document: unknown,
+  versions: Partial<Readonly<Record<DecisionKind, number>>> = {},
+): Promise<void> {
+  const next = new Set(compileFeatureDocument(document).features.map((f) => f.id));
+  let before: Set<string> | undefined;
+  try {
+    before = await knownFeatureIds(store, versions.features);
+  } catch (error) {
+    // The set in force no longer compiles (the score function keeps an earlier one): which
+    // features it computes is unknown, so every read feature the new set lacks counts as dropped.
+    if (!(error instanceof ConfigValidationError)) throw error;
+  }
+  const isDropped = (id: string) => !next.has(id) && (before === undefined || before.has(id));
+  if (before !== undefined && ![...before].some((id) => !next.has(id))) return;
   const issues: ConfigIssue[] = [];
-  const readers: [kind: "rules" | "model", check: (doc: unknown) => unknown][] = [
-    ["rules", (doc) => compileRuleset(doc, { knownFeatures: ids })],
-    ["model", (doc) => compileModelDocument(doc, { knownFeatures: ids })],
+  const readers: [kind: "rules" | "model", reads: (doc: unknown) => Map<string, string[]>][] = [
+    ["rules", rulesReading],
+    ["model", modelReading],
   ];
-  for (const [kind, check] of readers) {
-    const current = await currentDocument(store, kind);
+  for (const [kind, reads] of readers) {
+    const current = await documentAt(store, kind, versions[kind]);
     if (current.version === 0) continue;
+    let read: Map<string, string[]>;
     try {
-      check(current.document);
+      read = reads(current.document);
     } catch (error) {
-      if (!(error instanceof ConfigValidationError)) throw error;
-      for (const issue of error.issues) {
-        const id = /^unknown feature '([^']+)'/.exec(issue.message)?.[1];
-        if (id === undefined) continue;
-        const where = issue.ruleId === undefined ? issue.path : `rule ${issue.ruleId}`;
+      // A stored version that no longer compiles is refused by the score function: it reads nothing.
+      if (error instanceof ConfigValidationError) continue;
+      throw error;
+    }
+    for (const [id, where] of read) {
+      if (!isDropped(id)) continue;
+      for (const w of where) {
         issues.push({
           path: "features",
-          message: `${kind} version ${current.version} (${where}) reads feature '${id}', which this set does not define; change the ${kind} first or keep the feature`,
+          message: `${kind} version ${current.version} (${w}) reads feature '${id}', which this set drops; change the ${kind} first or keep the feature`,
         });
       }
     }
   }
   if (issues.length > 0) throw new ConfigValidationError("features", issues);
+}
+
+/** Feature id → the rules (`rule <id>`) of a stored rules document that read it, disabled ones too. */
+function rulesReading(document: unknown): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const r of compileRuleset(document).allRules) {
+    for (const id of r.analysis.features) out.set(id, [...(out.get(id) ?? []), `rule ${r.rule.id}`]);
+  }
+  return out;
+}
+
+/** Feature id → the models (`active`, `shadow`) of a stored model document that read it. */
+function modelReading(document: unknown): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const compiled = compileModelDocument(document);
+  const models = [["active model", compiled.active] as const, ["shadow model", compiled.shadow] as const];
+  for (const [where, model] of models) {
+    for (const id of model?.features ?? []) out.set(id, [...(out.get(id) ?? []), where]);
+  }
+  return out;
+}
+
+/** A kind's document at a version, or the head's when no version is given (0: none applied). */
+async function documentAt(
+  store: ConfigStore,
+  kind: DecisionKind,
+  version: number | undefined,
+): Promise<{ version: number; document: unknown }> {
+  if (version === undefined) return currentDocument(store, kind);
+  if (version === 0) return { version: 0, document: undefined };
+  const stored = await store.get(kind, version);
+  if (!stored) throw new ConfigOperationError(`${kind} has no version ${version}`);
+  return { version, document: stored.document };
+}
+
+/**
+ * The kinds a document of `kind` is checked against, whose heads its write is conditional on:
+ * rules and the model read features; a feature set must keep what they read. Lists interact
+ * with nothing (an unknown list name is simply false in rules).
+ */
+export function crossKindDependencies(kind: DecisionKind, checkFeatures = true): DecisionKind[] {
+  if (kind === "features") return ["rules", "model"];
+  if ((kind === "rules" || kind === "model") && checkFeatures) return ["features"];
+  return [];
+}
+
+/** Attempts of a checked write against concurrent changes of the kinds it was checked against. */
+const DEPENDENCY_ATTEMPTS = 5;
+
+/**
+ * Writes a document checked against other kinds' documents, atomically: reads their heads,
+ * prepares (validates and checks) the document against exactly those versions, and writes with a
+ * condition that each head is still there (one DynamoDB transaction). When one moved in between,
+ * nothing was written: it checks again against the new head (up to 5 times), so a change that has
+ * become invalid is refused and a valid one lands.
+ */
+async function applyChecked(
+  store: ConfigStore,
+  request: Omit<ApplyRequest, "document" | "requireHeads">,
+  dependencies: readonly DecisionKind[],
+  prepare: (versions: Readonly<Partial<Record<DecisionKind, number>>>) => Promise<unknown>,
+): Promise<ConfigVersionInfo> {
+  for (let attempt = 1; ; attempt++) {
+    const heads = dependencies.length > 0 ? await store.heads(dependencies) : new Map();
+    const versions: Partial<Record<DecisionKind, number>> = {};
+    for (const kind of dependencies) versions[kind] = heads.get(kind)?.version ?? 0;
+    const document = await prepare(versions);
+    try {
+      return await store.apply({
+        ...request,
+        document,
+        ...(dependencies.length > 0
+          ? { requireHeads: dependencies.map((kind) => ({ kind, version: versions[kind] ?? 0 })) }
+          : {}),
+      });
+    } catch (error) {
+      if (!(error instanceof ConfigDependencyConflictError) || attempt >= DEPENDENCY_ATTEMPTS) throw error;
+    }
+  }
 }
 
 /** The document in force for a kind and its version (0 and undefined when none was applied). */
@@ -128,7 +235,9 @@ export async function currentDocument(
 /**
  * Validates, compiles, stamps (rules) and writes a document as the next version. The previous
  * version for stamping is the one the change is made on (`expectedVersion`), not whatever is
- * newest, so rule versions follow the operator's view.
+ * newest, so rule versions follow the operator's view. Rules and models are checked against the
+ * feature set in force, a feature set against the rules and model in force, and the write is
+ * conditional on those heads not having moved (see applyChecked).
  */
 export async function applyDocument(
   store: ConfigStore,
@@ -141,19 +250,28 @@ export async function applyDocument(
   if (expected > 0 && previous === undefined) {
     throw new ConfigOperationError(`${kind} has no version ${expected}`);
   }
-  const knownFeatures =
-    kind === "features" || options.checkFeatures === false
-      ? undefined
-      : (options.knownFeatures ?? (await knownFeatureIds(store)));
-  const prepared = prepareDocument(kind, previous, document, options, knownFeatures ? { knownFeatures } : {});
-  if (kind === "features") await checkFeatureReaders(store, prepared);
-  return store.apply({
+  const checkFeatures = options.checkFeatures !== false;
+  const request = {
     kind,
-    document: prepared,
     expectedVersion: expected,
     author: options.author,
     now: options.now,
     ...(options.comment ? { comment: options.comment } : {}),
+  };
+  return applyChecked(store, request, crossKindDependencies(kind, checkFeatures), async (versions) => {
+    const knownFeatures =
+      kind === "features" || !checkFeatures
+        ? undefined
+        : (options.knownFeatures ?? (await knownFeatureIds(store, versions.features)));
+    const prepared = prepareDocument(
+      kind,
+      previous,
+      document,
+      options,
+      knownFeatures ? { knownFeatures } : {},
+    );
+    if (kind === "features") await checkFeatureReaders(store, prepared, { ...versions, features: expected });
+    return prepared;
   });
 }
 
@@ -191,27 +309,38 @@ export async function setRuleMode(
 /**
  * Restores version `to` exactly: a new version whose document is byte-for-byte version `to`'s
  * (rule versions and timestamps included), recorded as restoredFrom `to`. The document is
- * validated again first, because the code that runs it may have changed since.
+ * validated again first, because the code that runs it may have changed since, and goes through
+ * the same cross-kind check as an apply (rules and model against the feature set in force, a
+ * feature set against the rules and model in force), conditional on those heads in the same
+ * transaction: a rollback that would break the other kind is refused. `checkFeatures: false`
+ * (rules, model) skips the feature check, as `--allow-unknown-features` does for apply.
  */
 export async function rollback(
   store: ConfigStore,
   kind: DecisionKind,
   to: number,
-  options: ChangeOptions,
+  options: ChangeOptions & { readonly checkFeatures?: boolean },
 ): Promise<ConfigVersionInfo> {
   const target = await store.get(kind, to);
   if (!target) throw new ConfigOperationError(`${kind} has no version ${to}`);
-  validateDecisionDocument(kind, target.document);
-  if (kind === "features") await checkFeatureReaders(store, target.document);
   const expected = options.expectedVersion ?? (await store.head(kind))?.version ?? 0;
-  return store.apply({
+  const checkFeatures = options.checkFeatures !== false;
+  const request = {
     kind,
-    document: target.document,
     expectedVersion: expected,
     author: options.author,
     now: options.now,
     comment: options.comment ?? `rollback to version ${to}`,
     restoredFrom: to,
+  };
+  return applyChecked(store, request, crossKindDependencies(kind, checkFeatures), async (versions) => {
+    const knownFeatures =
+      kind === "features" || !checkFeatures ? undefined : await knownFeatureIds(store, versions.features);
+    validateDecisionDocument(kind, target.document, knownFeatures ? { knownFeatures } : {});
+    if (kind === "features") {
+      await checkFeatureReaders(store, target.document, { ...versions, features: expected });
+    }
+    return target.document;
   });
 }
 

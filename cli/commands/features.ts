@@ -142,7 +142,9 @@ export function registerFeatureCommands(program: Command): void {
   withChangeFlags(
     features
       .command("rollback")
-      .description("Restore an earlier feature set exactly, as a new version (history is kept)")
+      .description(
+        "Restore an earlier feature set exactly, as a new version (history is kept); refused when it drops a feature the rules or model in force read",
+      )
       .requiredOption("--to <n>", "the version to restore"),
   ).action(async (opts: ChangeFlags & { to: string }) => {
     await runConfigCommand(async () => {

@@ -155,12 +155,21 @@ export function registerRulesCommands(program: Command): void {
   withChangeFlags(
     rules
       .command("rollback")
-      .description("Restore an earlier version exactly, as a new version (history is kept)")
-      .requiredOption("--to <n>", "the version to restore"),
-  ).action(async (opts: ChangeFlags & { to: string }) => {
+      .description(
+        "Restore an earlier version exactly, as a new version (history is kept); refused when it reads features the feature set in force lacks",
+      )
+      .requiredOption("--to <n>", "the version to restore")
+      .option(
+        "--allow-unknown-features",
+        "restore even if it reads feature ids the feature set in force does not have (rules guarded with has())",
+      ),
+  ).action(async (opts: ChangeFlags & { to: string; allowUnknownFeatures?: boolean }) => {
     await runConfigCommand(async () => {
       const to = versionOption(opts.to, "--to") ?? 0;
-      const info = await rollback(configStore(), "rules", to, changeOptions(opts));
+      const info = await rollback(configStore(), "rules", to, {
+        ...changeOptions(opts),
+        ...(opts.allowUnknownFeatures ? { checkFeatures: false } : {}),
+      });
       say(`Rules version ${info.version} restores version ${to}.`);
       process.stdout.write(`${JSON.stringify(info)}\n`);
     });

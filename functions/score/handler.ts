@@ -1,5 +1,5 @@
 import { Logger } from "@aws-lambda-powertools/logger";
-import { Metrics } from "@aws-lambda-powertools/metrics";
+import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from "aws-lambda";
 import { loadScoreConfig } from "#functions/score/config";
 import { publishMetricEntries, publishScoreMetrics } from "#functions/score/metrics";
@@ -16,7 +16,7 @@ import { DynamoDbQuarantineStore } from "#shared/adapters/dynamodb-quarantine-st
 import { DynamoDbStateStore } from "#shared/adapters/dynamodb-state-store";
 import { KinesisDecisionPublisher } from "#shared/adapters/kinesis-decision-publisher";
 import { pseudonymKeySourceFromEnv } from "#shared/adapters/pseudonym-key-from-env";
-import { compileFeatureDocument, ruleMetrics } from "#shared/domain/decision/index";
+import { compileFeatureDocument, decisionSafetyMetrics, ruleMetrics } from "#shared/domain/decision/index";
 import { METRICS_NAMESPACE } from "#shared/resources";
 
 // Composition root: configuration and clients are built once per container (cold start).
@@ -73,5 +73,17 @@ export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamB
     ),
     ...configLoadMetrics(loaded.errors),
   ]);
+  publishDecisionSafetyMetrics(result.decided);
   return result.response;
+}
+
+/**
+ * DecisionsWithoutConfiguredRules (decided with the shipped default rules) and LateEventDecisions
+ * (a feature the rules or model read was late) of one batch, zeros included, for their alarms.
+ */
+function publishDecisionSafetyMetrics(decided: Parameters<typeof decisionSafetyMetrics>[0]): void {
+  for (const entry of decisionSafetyMetrics(decided)) {
+    metrics.addMetric(entry.name, MetricUnit.Count, entry.value);
+  }
+  metrics.publishStoredMetrics();
 }

@@ -9,6 +9,7 @@ import {
   type MetricEntry,
   type VersionedDocument,
 } from "#shared/domain/decision/index";
+import { SHIPPED_DEFAULTS } from "#shared/domain/decision/shipped-defaults";
 import { type CompiledFeatureSet, DEFAULT_FEATURE_SET } from "#shared/domain/features/index";
 import { CONFIG_LOAD_ERRORS_METRIC } from "#shared/metrics";
 import type { ConfigHead, ConfigStore } from "#shared/ports/config-store";
@@ -34,13 +35,27 @@ export interface ConfigLoadError {
  */
 export const DEFAULT_FEATURES_DOCUMENT: VersionedDocument = { version: 0, document: DEFAULT_FEATURE_SET };
 
+/**
+ * The rules used while no configured rules version is in force (none applied, or none compiles
+ * on a cold start): the shipped defaults, as version 0. Plain data, so bundles carry it.
+ */
+export const SHIPPED_RULES_DOCUMENT: VersionedDocument = { version: 0, document: SHIPPED_DEFAULTS.rules };
+
 /** The configuration in force. */
 export interface LoadedConfig {
   readonly engine: DecisionEngine;
   /** The feature definitions the state store computes (always set: see DEFAULT_FEATURES_DOCUMENT). */
   readonly features: CompiledFeatureSet;
-  /** Config-table version in force per kind (null: not configured; features 0: the built-in default). */
+  /**
+   * Config-table version in force per kind (null: not configured; 0: the fallback, e.g. the
+   * shipped default rules or the built-in feature set).
+   */
   readonly versions: Readonly<Record<DecisionKind, number | null>>;
+  /**
+   * True while no configured rules version is in force (none applied, or none compiles on a cold
+   * start) and the engine decides with the fallback rules (the shipped defaults).
+   */
+  readonly withoutConfiguredRules: boolean;
   /** Epoch ms of the last successful check of the heads. */
   readonly checkedAt: number;
   /** Problems found by the refresh that produced this result (empty when all was well). */
@@ -56,8 +71,10 @@ export interface DecisionConfigLoaderOptions {
   /** Called for every load problem, e.g. to emit the ConfigLoadErrors metric or log. */
   readonly onError?: (error: ConfigLoadError) => void;
   /**
-   * Documents for kinds that have never been applied (e.g. the bundled defaults). Features
-   * default to DEFAULT_FEATURES_DOCUMENT.
+   * Documents for kinds with no configured version in force: never applied, or on a cold start
+   * none of the head and the versions walked back compiles. Rules default to
+   * SHIPPED_RULES_DOCUMENT and features to DEFAULT_FEATURES_DOCUMENT (scoring never runs without
+   * either); lists and model have no fallback unless given.
    */
   readonly fallback?: DecisionDocuments;
   readonly factory?: DecisionEngineFactory;
@@ -76,8 +93,11 @@ export interface DecisionConfigLoaderOptions {
  * - A failed read of the table keeps the configuration in force (and is reported, and retried on
  *   the next call); a cold start that cannot read the table throws, so the batch is retried
  *   rather than decided without rules.
- * - Kinds never applied use `fallback` (e.g. the bundled defaults) or stay unconfigured
- *   (decisions then record `versions.<kind> = null`).
+ * - Never without rules: when no configured rules version is in force (none applied, or on a
+ *   cold start none compiles), the shipped default rules decide (version 0), `withoutConfiguredRules`
+ *   is true and a `rules` error is reported on every refresh; if even they do not compile, the
+ *   call throws and the batch is retried. Lists and model without a version in force use
+ *   `fallback` when given, or stay unconfigured (decisions then record `versions.<kind> = null`).
  */
 export class DecisionConfigLoader {
   private readonly refreshMs: number;
@@ -87,8 +107,10 @@ export class DecisionConfigLoader {
   private inFlight: Promise<LoadedConfig> | undefined;
   /** Versions in force, with their compiled parts. */
   private readonly inForce = new Map<DecisionKind, { version: number; doc: VersionedDocument }>();
-  /** Versions refused, so a bad head is not read and compiled again on every refresh. */
+  /** Head versions refused, so a bad head is not read and compiled again on every refresh. */
   private readonly refused = new Map<DecisionKind, ConfigLoadError>();
+  /** Kinds whose document in force is the fallback (no configured version is). */
+  private readonly fromFallback = new Set<DecisionKind>();
 
   constructor(
     private readonly store: ConfigStore,
@@ -129,36 +151,45 @@ export class DecisionConfigLoader {
     let changed = this.loaded === undefined;
     for (const kind of DECISION_KINDS) {
       const head = heads.get(kind);
-      const inForce = this.inForce.get(kind);
-      if (head === undefined) {
-        const fallback = this.options.fallback?.[kind];
-        if (inForce === undefined && fallback) {
-          if (this.tryCompile(kind, fallback, report)) changed = true;
+      if (head !== undefined && this.inForce.get(kind)?.version !== head.version) {
+        const refused = this.refused.get(kind);
+        if (refused?.version === head.version) report(refused);
+        else {
+          try {
+            // Without a configured version in force (cold start, or the fallback), walk back.
+            const walkBack = !this.configured(kind);
+            if (await this.loadVersion(kind, head.version, walkBack, report)) changed = true;
+          } catch (error) {
+            report({ kind: "store", message: `config table not readable: ${messageOf(error)}` });
+            if (!this.loaded) throw error;
+          }
         }
-        continue;
       }
-      if (inForce?.version === head.version) continue;
-      const refused = this.refused.get(kind);
-      if (refused?.version === head.version) {
-        report(refused);
-        continue;
+      if (this.configured(kind)) continue;
+      const fallback = this.fallbackOf(kind);
+      if (fallback === undefined) continue;
+      if (!this.fromFallback.has(kind)) {
+        if (this.tryCompile(kind, fallback, report).ok) {
+          this.fromFallback.add(kind);
+          changed = true;
+        } else if (kind === "rules" || kind === "features") {
+          // Scoring needs both: fail the batch (it is retried) rather than decide without them.
+          throw new Error(
+            `no ${kind} version compiles, nor the fallback ${kind}: nothing safe to decide with`,
+          );
+        }
       }
-      try {
-        const accepted = await this.loadVersion(kind, head.version, inForce === undefined, report);
-        if (accepted) changed = true;
-      } catch (error) {
-        report({ kind: "store", message: `config table not readable: ${messageOf(error)}` });
-        if (!this.loaded) throw error;
+      if (kind === "rules") {
+        // Kept firing (ConfigLoadErrors) while no configured rules version is in force.
+        report({
+          kind,
+          version: fallback.version,
+          message:
+            head === undefined
+              ? `no rules version applied; deciding with the fallback rules (version ${fallback.version})`
+              : `no rules version compiles (head ${head.version}); deciding with the fallback rules (version ${fallback.version})`,
+        });
       }
-    }
-
-    // Features are never "unconfigured": the score function cannot run without a feature set.
-    if (!this.inForce.has("features")) {
-      const fallback = this.options.fallback?.features ?? DEFAULT_FEATURES_DOCUMENT;
-      if (!this.tryCompile("features", fallback, report)) {
-        throw new Error("the fallback feature set does not compile; nothing to score with");
-      }
-      changed = true;
     }
 
     if (changed || !this.loaded) {
@@ -184,6 +215,7 @@ export class DecisionConfigLoader {
           model: model?.version ?? null,
           features: features.version,
         },
+        withoutConfiguredRules: !this.configured("rules"),
         checkedAt: now,
         errors,
       };
@@ -193,47 +225,76 @@ export class DecisionConfigLoader {
     return this.loaded;
   }
 
+  /** Whether a stored version of the kind (not a fallback) is in force. */
+  private configured(kind: DecisionKind): boolean {
+    return this.inForce.has(kind) && !this.fromFallback.has(kind);
+  }
+
+  /** The fallback document of a kind: the caller's, else the shipped rules and the built-in features. */
+  private fallbackOf(kind: DecisionKind): VersionedDocument | undefined {
+    const given = this.options.fallback?.[kind];
+    if (given) return given;
+    if (kind === "rules") return SHIPPED_RULES_DOCUMENT;
+    if (kind === "features") return DEFAULT_FEATURES_DOCUMENT;
+    return undefined;
+  }
+
   /**
-   * Reads and compiles the head version; on a cold start (nothing in force) walks back to the
-   * newest version that compiles. Returns whether a version was put in force.
+   * Reads and compiles the head version; with `walkBack` (no configured version in force) walks
+   * back to the newest version that compiles. Returns whether a version was put in force. A
+   * refused head is remembered, so it is reported, not read again, until the head moves.
    */
   private async loadVersion(
     kind: DecisionKind,
     head: number,
-    coldStart: boolean,
+    walkBack: boolean,
     report: (e: ConfigLoadError) => void,
   ): Promise<boolean> {
-    const lowest = coldStart ? Math.max(1, head - MAX_WALK_BACK) : head;
+    const lowest = walkBack ? Math.max(1, head - MAX_WALK_BACK) : head;
+    let headRefusal: ConfigLoadError | undefined;
     for (let version = head; version >= lowest; version--) {
       const stored = await this.store.get(kind, version);
+      let refusal: ConfigLoadError;
       if (stored === undefined) {
-        report({ kind, version, message: `${kind} version ${version} is named by the head but missing` });
-        continue;
+        refusal = { kind, version, message: `${kind} version ${version} is named by the head but missing` };
+        report(refusal);
+      } else {
+        const compiled = this.tryCompile(kind, { version, document: stored.document }, report);
+        if (compiled.ok) {
+          this.fromFallback.delete(kind);
+          return true;
+        }
+        refusal = compiled.refusal;
       }
-      if (this.tryCompile(kind, { version, document: stored.document }, report)) return true;
+      if (version === head) headRefusal = refusal;
     }
+    if (headRefusal) this.refused.set(kind, headRefusal);
     return false;
   }
 
+  /** Compiles a document and puts it in force, or reports and returns why it was refused. */
   private tryCompile(
     kind: DecisionKind,
     doc: VersionedDocument,
     report: (e: ConfigLoadError) => void,
-  ): boolean {
+  ): { readonly ok: true } | { readonly ok: false; readonly refusal: ConfigLoadError } {
     try {
       if (kind === "rules") this.factory.rules(doc);
       else if (kind === "lists") this.factory.lists(doc);
       else if (kind === "model") this.factory.model(doc);
       else this.factory.features(doc);
     } catch (error) {
-      if (!(error instanceof DecisionConfigError)) throw error;
-      const refusal: ConfigLoadError = { kind, version: doc.version, message: error.message };
-      this.refused.set(kind, refusal);
+      // Any failure refuses the version, a compiler fault included: the next one may compile.
+      const message =
+        error instanceof DecisionConfigError
+          ? error.message
+          : `${kind} version ${doc.version} could not be compiled (${error instanceof Error ? error.name : "error"})`;
+      const refusal: ConfigLoadError = { kind, version: doc.version, message };
       report(refusal);
-      return false;
+      return { ok: false, refusal };
     }
     this.inForce.set(kind, { version: doc.version, doc });
-    return true;
+    return { ok: true };
   }
 }
 

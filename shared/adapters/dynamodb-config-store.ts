@@ -7,18 +7,23 @@ import {
   GetCommand,
   QueryCommand,
   TransactWriteCommand,
+  type TransactWriteCommandInput,
 } from "@aws-sdk/lib-dynamodb";
 import {
   type ApplyRequest,
   ConfigConflictError,
+  ConfigDependencyConflictError,
   type ConfigHead,
   type ConfigKind,
   type ConfigStore,
   ConfigTooLargeError,
   type ConfigVersion,
   type ConfigVersionInfo,
+  type HeadCondition,
 } from "#shared/ports/config-store";
 import { TABLES } from "#shared/resources";
+
+type TransactWriteItem = NonNullable<TransactWriteCommandInput["TransactItems"]>[number];
 
 const PK = TABLES.config.partitionKey.name;
 const SK = TABLES.config.sortKey.name;
@@ -43,9 +48,11 @@ export function versionKey(version: number): string {
  *   (binary), which lets a list of ~20k entries fit in one item;
  * - `sk = "head"`: `version` in force, `updatedAt`.
  *
- * `apply` is one TransactWriteItems: put the new version if absent, and move the head if it is
- * still at the expected version (create it if the kind had none). Either condition failing
- * cancels both writes, so there are no orphan versions and no lost updates.
+ * `apply` is one TransactWriteItems: put the new version if absent, move the head if it is
+ * still at the expected version (create it if the kind had none), and a ConditionCheck on the
+ * head item of every kind in `requireHeads` (still at the version the document was checked
+ * against). Any condition failing cancels every write, so there are no orphan versions, no lost
+ * updates, and no write checked against a head that has since moved.
  */
 export class DynamoDbConfigStore implements ConfigStore {
   private readonly doc: DynamoDBDocumentClient;
@@ -137,6 +144,17 @@ export class DynamoDbConfigStore implements ConfigStore {
     const body = gzipSync(Buffer.from(json, "utf8"), { level: 9 });
     if (body.length > MAX_COMPRESSED_BYTES)
       throw new ConfigTooLargeError(request.kind, body.length, MAX_COMPRESSED_BYTES);
+    const required = request.requireHeads ?? [];
+    for (const h of required) {
+      checkKind(h.kind);
+      if (h.kind === request.kind) throw new Error(`requireHeads names the kind being written (${h.kind})`);
+      if (!Number.isSafeInteger(h.version) || h.version < 0) {
+        throw new Error(`requireHeads ${h.kind}: version must be a non-negative integer, got ${h.version}`);
+      }
+    }
+    if (new Set(required.map((h) => h.kind)).size !== required.length) {
+      throw new Error("requireHeads names a kind twice");
+    }
     const version = request.expectedVersion + 1;
     const info: ConfigVersionInfo = {
       kind: request.kind,
@@ -186,23 +204,56 @@ export class DynamoDbConfigStore implements ConfigStore {
               },
             },
             head,
+            ...required.map((h) => ({ ConditionCheck: this.headCondition(h) })),
           ],
         }),
       );
     } catch (error) {
-      // A failed condition (the head moved) and a concurrent transaction on the same items
-      // (another apply in flight) both mean: someone else's change came first.
-      const codes =
-        error instanceof TransactionCanceledException
-          ? (error.CancellationReasons ?? []).map((r) => r.Code)
-          : [];
-      if (codes.includes("ConditionalCheckFailed") || codes.includes("TransactionConflict")) {
+      // A failed condition (a head moved) and a concurrent transaction on the same items
+      // (another apply in flight) both mean: someone else's change came first. Reasons come in
+      // the order of the items: the version, this kind's head, then the required heads.
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const lost = (error.CancellationReasons ?? []).map(
+        (r) => r.Code === "ConditionalCheckFailed" || r.Code === "TransactionConflict",
+      );
+      if (lost[0] || lost[1]) {
         const current = await this.head(request.kind);
         throw new ConfigConflictError(request.kind, request.expectedVersion, current?.version);
+      }
+      const moved = required.find((_, i) => lost[i + 2]);
+      if (moved) {
+        const current = await this.head(moved.kind);
+        throw new ConfigDependencyConflictError(
+          request.kind,
+          request.expectedVersion,
+          moved.kind,
+          moved.version,
+          current?.version,
+        );
       }
       throw error;
     }
     return info;
+  }
+
+  /** The ConditionCheck that a kind's head is still at a version (0: still absent). */
+  private headCondition(h: HeadCondition): NonNullable<TransactWriteItem["ConditionCheck"]> {
+    const Key = { [PK]: h.kind, [SK]: HEAD };
+    if (h.version === 0) {
+      return {
+        TableName: this.tableName,
+        Key,
+        ConditionExpression: "attribute_not_exists(#pk)",
+        ExpressionAttributeNames: { "#pk": PK },
+      };
+    }
+    return {
+      TableName: this.tableName,
+      Key,
+      ConditionExpression: "#v = :version",
+      ExpressionAttributeNames: { "#v": "version" },
+      ExpressionAttributeValues: { ":version": h.version },
+    };
   }
 }
 

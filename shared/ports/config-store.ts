@@ -2,7 +2,9 @@
  * Versioned configuration documents (rules, lists, models, feature definitions): every change is
  * a new immutable version with who, when and why; a head pointer names the version in force.
  * Writers name the version they started from, so two operators never silently overwrite each
- * other: the second one gets ConfigConflictError and re-applies on top of the first.
+ * other: the second one gets ConfigConflictError and re-applies on top of the first. A write
+ * checked against another kind's version (rules against the features they read) names that
+ * version too, and happens only while it is still in force.
  */
 
 /** A document kind: lower case, e.g. "rules", "lists", "model", "features". */
@@ -37,6 +39,13 @@ export interface ConfigHead {
   readonly updatedAt: string;
 }
 
+/** Another kind's head a write was checked against: the write happens only while it is still there. */
+export interface HeadCondition {
+  readonly kind: ConfigKind;
+  /** The version the head must still name; 0: the kind must still have no head. */
+  readonly version: number;
+}
+
 /** A new version to write. */
 export interface ApplyRequest {
   readonly kind: ConfigKind;
@@ -48,6 +57,11 @@ export interface ApplyRequest {
   readonly restoredFrom?: number;
   /** ISO-8601 time to record. */
   readonly now: string;
+  /**
+   * Heads of other kinds the document was checked against (rules against the feature set, a
+   * feature set against the rules and the model), checked in the same transaction as the write.
+   */
+  readonly requireHeads?: readonly HeadCondition[];
 }
 
 /** Reading and writing versioned configuration. */
@@ -62,14 +76,16 @@ export interface ConfigStore {
   list(kind: ConfigKind, options?: { readonly limit?: number }): Promise<ConfigVersionInfo[]>;
   /**
    * Writes version expectedVersion + 1 and moves the head to it, atomically, if and only if the
-   * head is still at expectedVersion; otherwise throws ConfigConflictError.
+   * head is still at expectedVersion and every head of `requireHeads` is still at its version;
+   * otherwise writes nothing and throws ConfigConflictError (this kind's head moved) or
+   * ConfigDependencyConflictError (a required head moved).
    */
   apply(request: ApplyRequest): Promise<ConfigVersionInfo>;
 }
 
 /** Another version was applied since the one the change was made on. */
 export class ConfigConflictError extends Error {
-  override readonly name = "ConfigConflictError";
+  override readonly name: string = "ConfigConflictError";
   constructor(
     readonly kind: ConfigKind,
     readonly expectedVersion: number,
@@ -80,6 +96,30 @@ export class ConfigConflictError extends Error {
       `${kind}: version ${expectedVersion === 0 ? "none" : expectedVersion} is no longer current (head is ${currentVersion ?? "unknown"}); ` +
         "someone applied a change in between. Review it (vigil rules show / list), then apply again on top of it.",
     );
+  }
+}
+
+/**
+ * The head of another kind that a write was checked against moved before the write (a concurrent
+ * apply or rollback of that kind): nothing was written; check again against the new head.
+ */
+export class ConfigDependencyConflictError extends ConfigConflictError {
+  override readonly name: string = "ConfigDependencyConflictError";
+  constructor(
+    kind: ConfigKind,
+    expectedVersion: number,
+    /** The kind whose head moved. */
+    readonly dependency: ConfigKind,
+    /** The version of it the write was checked against (0: none). */
+    readonly dependencyVersion: number,
+    /** Its head found after the failed write (undefined: none, or unknown). */
+    readonly currentDependencyVersion: number | undefined,
+  ) {
+    super(kind, expectedVersion, expectedVersion);
+    this.message =
+      `${kind}: checked against ${dependency} version ${dependencyVersion === 0 ? "none" : dependencyVersion}, ` +
+      `but ${dependency} is now at ${currentDependencyVersion ?? "none"}; nothing was written. ` +
+      `Apply again: it is checked against the ${dependency} in force.`;
   }
 }
 

@@ -2,6 +2,7 @@ import type { Action, Severity } from "#shared/domain/decision/action";
 import type { ListKind } from "#shared/domain/decision/lists/list-schema";
 import type { Contribution } from "#shared/domain/decision/model/compile-model";
 import type { DecidedBy } from "#shared/domain/decision/policy/resolve-action";
+import type { RuleOnError } from "#shared/domain/decision/rules/rule-schema";
 
 /** A rule whose condition held for the event. */
 export interface RuleHit {
@@ -15,12 +16,22 @@ export interface RuleHit {
   readonly shadow: boolean;
 }
 
-/** A rule whose evaluation failed for this event (it counts as not hit, and is reported). */
+/**
+ * A rule whose evaluation failed for this event, and what its `onError` made of the failure:
+ * `miss` (counted as not hit), `hit` (its action applied) or `review` (at least review). A shadow
+ * rule's failure acts on the shadow outcome only.
+ */
 export interface RuleError {
   readonly id: string;
   readonly version: number | null;
   readonly shadow: boolean;
+  /**
+   * What failed, without event content: the class of the failure, and names only when the
+   * operator wrote them in the expression (`field not found: accounts_per_phone_24h`).
+   */
   readonly message: string;
+  /** What the failure meant for the decision. */
+  readonly onError: RuleOnError;
   /** Where in the expression, 1-based. */
   readonly line: number;
   readonly column: number;
@@ -55,6 +66,17 @@ export interface ShadowOutcome {
   readonly reasons: readonly string[];
 }
 
+/**
+ * Features the decision needed but the event was too late for (the feature store gave no value),
+ * and the least action the scenario's policy gives such a decision (`lateEventAction`).
+ */
+export interface LateFeatures {
+  /** Late features read by the scenario's active rules or the active model, in the vector's order. */
+  readonly features: readonly string[];
+  /** The floor applied: the action was raised to at least this unless a list decided. */
+  readonly action: Action;
+}
+
 /** The engine's decision for one event. */
 export interface EngineDecision {
   readonly action: Action;
@@ -72,4 +94,9 @@ export interface EngineDecision {
   readonly band: { readonly minScore: number; readonly action: Action; readonly reason: string } | null;
   readonly shadow: ShadowOutcome;
   readonly versions: DecisionVersions;
+  /**
+   * Present when a feature the active rules or model read was too late for this event (reason
+   * `LATE_EVENT`); absent when none was.
+   */
+  readonly late?: LateFeatures;
 }

@@ -1,5 +1,5 @@
 import type { CelInput } from "@bufbuild/cel";
-import { actionRank, severityRank } from "#shared/domain/decision/action";
+import { type Action, actionRank, severityRank } from "#shared/domain/decision/action";
 import type {
   DecisionVersions,
   EngineDecision,
@@ -31,12 +31,22 @@ export interface EngineParts {
 /** One event to decide, with the features computed for it. */
 export interface DecisionInput {
   readonly event: CleanEvent;
-  /** The feature vector (`FeatureVector` fits): values by id, null when unknown, and its version. */
+  /**
+   * The feature vector (`FeatureVector` fits): values by id, null when unknown, its version, and
+   * the ids the event was too late for (their value is null; see "Late events" in
+   * docs/decision-engine.md). Without `late`, no feature is late.
+   */
   readonly features: {
     readonly version: string | null;
     readonly values: Readonly<Record<string, number | null | undefined>>;
+    readonly late?: readonly string[];
   };
 }
+
+/** Reason code of a decision that a failed rule's onError (hit or review) acted on. */
+export const RULE_ERROR_REASON = "RULE_ERROR";
+/** Reason code of a decision that needed a feature the event was too late for. */
+export const LATE_EVENT_REASON = "LATE_EVENT";
 
 /** Tuning of the engine's output. */
 export interface EngineOptions {
@@ -56,6 +66,8 @@ const NO_RULES_POLICIES = resolvePolicies(undefined);
 export class DecisionEngine {
   private readonly contributionCount: number;
   private readonly modelReasonCount: number;
+  /** Feature ids the active model reads, and the model of the shadow outcome (challenger, else active). */
+  private readonly modelReads: { readonly active: ReadonlySet<string>; readonly shadow: ReadonlySet<string> };
 
   constructor(
     readonly parts: EngineParts,
@@ -63,6 +75,9 @@ export class DecisionEngine {
   ) {
     this.contributionCount = options.contributions ?? 5;
     this.modelReasonCount = options.modelReasons ?? 3;
+    const active = new Set(parts.model?.active.features ?? []);
+    const shadow = parts.model?.shadow ? new Set(parts.model.shadow.features) : active;
+    this.modelReads = { active, shadow };
   }
 
   /** Decides every event of a batch at the same evaluation time. */
@@ -70,7 +85,11 @@ export class DecisionEngine {
     return inputs.map((input) => this.decide(input, now));
   }
 
-  /** Decides one event. Never throws for an event: rule failures are recorded as ruleErrors. */
+  /**
+   * Decides one event. Never throws for an event: a rule failure is recorded in ruleErrors and
+   * acts as its rule's onError says; a late feature the rules or model read raises the action to
+   * the scenario's lateEventAction (unless a list decided) and is recorded in `late`.
+   */
   decide(input: DecisionInput, now: number): EngineDecision {
     const { event } = input;
     const ruleset = this.parts.rules?.ruleset;
@@ -107,9 +126,11 @@ export class DecisionEngine {
     const challenger: ModelScore | undefined = this.parts.model?.shadow?.score(modelInput);
     const score = active?.score ?? null;
 
-    // Rules.
+    // Rules. A failed evaluation is recorded, and its onError says what it means.
     const hits: RuleHit[] = [];
     const errors: RuleError[] = [];
+    /** Actions of failed rules whose onError acts (hit: the rule's action; review). */
+    const errorActions: { action: Action; shadow: boolean; reason: string | undefined }[] = [];
     const rules = ruleset?.byScenario[event.type] ?? [];
     if (rules.length > 0 && ruleset) {
       const lists = new Map<string, Map<string, CelInput>>();
@@ -133,7 +154,10 @@ export class DecisionEngine {
         const outcome = compiled.evaluate(activation);
         if (!outcome.ok) {
           const { message, line, column } = outcome;
-          errors.push({ id: rule.id, version: rule.version ?? null, shadow, message, line, column });
+          const onError = compiled.onError;
+          errors.push({ id: rule.id, version: rule.version ?? null, shadow, message, line, column, onError });
+          if (onError === "hit") errorActions.push({ action: rule.action, shadow, reason: compiled.reason });
+          else if (onError === "review") errorActions.push({ action: "review", shadow, reason: undefined });
         } else if (outcome.hit) {
           hits.push({
             id: rule.id,
@@ -148,24 +172,59 @@ export class DecisionEngine {
       sortHits(hits);
     }
 
+    // Late features: those the decision needed (read by the scenario's rules or the model).
+    const late = input.features.late;
+    let lateActive: string[] = [];
+    let lateShadow: string[] = [];
+    if (late !== undefined && late.length > 0) {
+      const reads = ruleset?.featureReads[event.type];
+      lateActive = late.filter((id) => reads?.active.has(id) || this.modelReads.active.has(id));
+      lateShadow = late.filter((id) => reads?.all.has(id) || this.modelReads.shadow.has(id));
+    }
+
     const activeHits = hits.filter((h) => !h.shadow);
-    const verdict = resolveAction(policy, {
+    // Failures are rare: no extra arrays on the common path.
+    const activeErrors = errorActions.length === 0 ? errorActions : errorActions.filter((e) => !e.shadow);
+    const lateFloor = policy.lateEventAction;
+    const findings = (ruleHits: readonly RuleHit[], acting: typeof errorActions, s: number | null) => ({
       blockListed: blockHits.length > 0,
       allowListed: allowHits.length > 0,
-      ruleActions: activeHits.map((h) => h.action),
-      score,
+      ruleActions:
+        acting.length === 0
+          ? ruleHits.map((h) => h.action)
+          : [...ruleHits.map((h) => h.action), ...acting.map((e) => e.action)],
+      score: s,
+    });
+    const verdict = resolveAction(policy, {
+      ...findings(activeHits, activeErrors, score),
+      ...(lateActive.length > 0 ? { floor: lateFloor } : {}),
     });
     const modelReasons = (s: ModelScore | undefined) =>
       s ? topContributions(s.contributions, this.modelReasonCount).map((c) => c.reason) : [];
     const reasonsFor = (
       v: typeof verdict,
       ruleHits: readonly RuleHit[],
+      acting: typeof errorActions,
+      lateRead: boolean,
       modelScore: ModelScore | undefined,
+      s: number | null,
     ): string[] => {
       if (v.decidedBy === "allow_list") return allowHits.map((h) => listReason(h));
+      const errorReasons: string[] = [];
+      if (acting.length > 0) {
+        for (const e of acting) if (e.reason !== undefined) errorReasons.push(e.reason);
+        errorReasons.push(RULE_ERROR_REASON);
+      }
+      // The late floor is the most decisive reason when it alone raised the action.
+      const lateDecided =
+        lateRead &&
+        actionRank(resolveAction(policy, findings(ruleHits, acting, s)).action) < actionRank(lateFloor);
       const out = [
+        ...(lateDecided ? [LATE_EVENT_REASON] : []),
         ...(v.decidedBy === "block_list" ? blockHits.map((h) => listReason(h)) : []),
         ...ruleHits.map((h) => h.reason),
+        ...errorReasons,
+        ...(lateRead && !lateDecided && lateFloor !== "pass" ? [LATE_EVENT_REASON] : []),
       ];
       if (v.band && v.band.action !== "pass") out.push(v.band.reason, ...modelReasons(modelScore));
       return [...new Set(out)];
@@ -173,10 +232,8 @@ export class DecisionEngine {
 
     const shadowScore = challenger?.score ?? score;
     const shadowVerdict = resolveAction(policy, {
-      blockListed: blockHits.length > 0,
-      allowListed: allowHits.length > 0,
-      ruleActions: hits.map((h) => h.action),
-      score: shadowScore,
+      ...findings(hits, errorActions, shadowScore),
+      ...(lateShadow.length > 0 ? { floor: lateFloor } : {}),
     });
     const versions: DecisionVersions = {
       rules: this.parts.rules?.version ?? null,
@@ -191,7 +248,7 @@ export class DecisionEngine {
       score,
       ruleHits: hits,
       ruleErrors: errors,
-      reasons: reasonsFor(verdict, activeHits, active),
+      reasons: reasonsFor(verdict, activeHits, activeErrors, lateActive.length > 0, active, score),
       contributions: active ? topContributions(active.contributions, this.contributionCount) : [],
       listHits:
         verdict.decidedBy === "block_list" ? blockHits : verdict.decidedBy === "allow_list" ? allowHits : [],
@@ -199,9 +256,17 @@ export class DecisionEngine {
       shadow: {
         action: shadowVerdict.action,
         score: challenger?.score ?? null,
-        reasons: reasonsFor(shadowVerdict, hits, challenger ?? active),
+        reasons: reasonsFor(
+          shadowVerdict,
+          hits,
+          errorActions,
+          lateShadow.length > 0,
+          challenger ?? active,
+          shadowScore,
+        ),
       },
       versions,
+      ...(lateActive.length > 0 ? { late: { features: lateActive, action: lateFloor } } : {}),
     };
   }
 }

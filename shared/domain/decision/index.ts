@@ -21,3 +21,4 @@ export * from "#shared/domain/decision/rules/feature-condition";
 export * from "#shared/domain/decision/rules/rule-metrics";
 export * from "#shared/domain/decision/rules/rule-schema";
 export * from "#shared/domain/decision/rules/stamp-rules";
+export * from "#shared/domain/decision/safety-metrics";

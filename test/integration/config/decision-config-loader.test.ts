@@ -5,8 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyDocument, rollback } from "#cli/config-operations";
 import { type LocalStack, startLocalStack } from "#local/local-stack";
 import { createDynamoDbClient } from "#shared/adapters/aws-clients";
-import { type ConfigLoadError, DecisionConfigLoader } from "#shared/adapters/decision-config-loader";
+import {
+  type ConfigLoadError,
+  configLoadMetrics,
+  DecisionConfigLoader,
+} from "#shared/adapters/decision-config-loader";
 import { DynamoDbConfigStore } from "#shared/adapters/dynamodb-config-store";
+import { decisionSafetyMetrics } from "#shared/domain/decision/index";
 import type { CleanEvent } from "#shared/domain/event/index";
 import { compileFeatureSet, DEFAULT_FEATURE_SET } from "#shared/domain/features/index";
 import type { ConfigHead, ConfigKind, ConfigStore } from "#shared/ports/config-store";
@@ -239,6 +244,123 @@ describe("DecisionConfigLoader on DynamoDB Local", () => {
     const cold = await new DecisionConfigLoader(store, { clock: () => now }).current();
     expect(cold.versions.features).toBe(1);
     await rollback(store, "features", 1, who);
+  });
+
+  it("decides with the shipped default rules when no rules version was ever applied", async () => {
+    const fresh = await startLocalStack({
+      stateDir: mkdtempSync(join(tmpdir(), "vigil-loader-fresh-")),
+      seedConfig: false,
+    });
+    try {
+      const empty = new DynamoDbConfigStore(createDynamoDbClient(fresh.env), fresh.names.tables.config);
+      const errors: ConfigLoadError[] = [];
+      const loaded = await new DecisionConfigLoader(empty, {
+        clock: () => T0,
+        onError: (e) => errors.push(e),
+      }).current();
+      expect(loaded.withoutConfiguredRules).toBe(true);
+      expect(loaded.versions.rules).toBe(0);
+      expect(loaded.engine.parts.rules?.ruleset.rules.map((r) => r.rule.id)).toContain(
+        "card_testing_small_payments",
+      );
+      expect(errors).toEqual([
+        {
+          kind: "rules",
+          version: 0,
+          message: "no rules version applied; deciding with the fallback rules (version 0)",
+        },
+      ]);
+      expect(configLoadMetrics(loaded.errors)).toEqual([
+        { name: "ConfigLoadErrors", unit: "Count", value: 1, dimensions: { kind: "rules" } },
+      ]);
+    } finally {
+      await fresh.stop();
+    }
+  });
+
+  it("on a cold start where no rules version compiles, decides with the shipped defaults and says so", async () => {
+    const base = (await store.head("rules"))?.version ?? 0;
+    // Seven versions written around validation (a hand edit, or a code change that now refuses
+    // them): the head and the five the loader walks back through all fail.
+    for (let i = 1; i <= 7; i++) {
+      await store.apply({
+        kind: "rules",
+        document: { rules: [{ ...rules(1).rules[0], when: `features.payments_per_card_10m >= ${i}.0 &&` }] },
+        expectedVersion: base + i - 1,
+        author: "hand-edit",
+        now: who.now,
+      });
+    }
+    const head = base + 7;
+    let now = T0;
+    const counting = new CountingStore(store);
+    const errors: ConfigLoadError[] = [];
+    const loader = new DecisionConfigLoader(counting, {
+      refreshMs: 1_000,
+      clock: () => now,
+      onError: (e) => errors.push(e),
+    });
+    const loaded = await loader.current();
+    expect(loaded.withoutConfiguredRules).toBe(true);
+    expect(loaded.versions.rules).toBe(0);
+    expect(errors.map((e) => [e.kind, e.version])).toEqual([
+      ...[0, 1, 2, 3, 4, 5].map((back) => ["rules", head - back]),
+      ["rules", 0],
+    ]);
+    expect(errors.at(-1)?.message).toBe(
+      `no rules version compiles (head ${head}); deciding with the fallback rules (version 0)`,
+    );
+    // The shipped rules act: five small payments on one card within 10 minutes are card testing.
+    const d = await decide(loader, 5);
+    expect(d.action).toBe("block");
+    expect(d.ruleHits.map((h) => h.id)).toEqual(["card_testing_small_payments"]);
+    expect(d.versions.rules).toBe(0);
+    expect(decisionSafetyMetrics([d, d])).toEqual([
+      { name: "DecisionsWithoutConfiguredRules", unit: "Count", value: 2, dimensions: {} },
+      { name: "LateEventDecisions", unit: "Count", value: 0, dimensions: {} },
+    ]);
+
+    // Warm: the refused head is reported on every refresh, not read and compiled again.
+    counting.calls.length = 0;
+    errors.length = 0;
+    now += 1_000;
+    const again = await loader.current();
+    expect(counting.calls).toEqual(["heads"]);
+    expect(again.withoutConfiguredRules).toBe(true);
+    expect(again.errors.map((e) => [e.kind, e.version])).toEqual([
+      ["rules", head],
+      ["rules", 0],
+    ]);
+
+    // A valid version applied: configured rules are in force again, and the reports stop.
+    await applyDocument(store, "rules", rules(3), { ...who, expectedVersion: head });
+    now += 1_000;
+    const fixed = await loader.current();
+    expect(fixed.withoutConfiguredRules).toBe(false);
+    expect(fixed.versions.rules).toBe(head + 1);
+    expect(fixed.errors).toEqual([]);
+    expect(decisionSafetyMetrics([await decide(loader, 3)])[0]?.value).toBe(0);
+  });
+
+  it("fails the call (the batch is retried) when neither a rules version nor the fallback compiles", async () => {
+    const head = (await store.head("rules"))?.version ?? 0;
+    for (let i = 1; i <= 6; i++) {
+      await store.apply({
+        kind: "rules",
+        document: { rules: "not a list" },
+        expectedVersion: head + i - 1,
+        author: "hand-edit",
+        now: who.now,
+      });
+    }
+    const loader = new DecisionConfigLoader(store, {
+      clock: () => T0,
+      fallback: { rules: { version: 0, document: { rules: "nor this" } } },
+    });
+    await expect(loader.current()).rejects.toThrow(
+      "no rules version compiles, nor the fallback rules: nothing safe to decide with",
+    );
+    await rollback(store, "rules", head, who);
   });
 
   it("keeps deciding with what it has when the table becomes unreadable, and throws on a cold start", async () => {

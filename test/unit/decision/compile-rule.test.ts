@@ -192,6 +192,7 @@ describe("rule evaluation", () => {
         message: "field not found: payments_per_card_10m",
         line: 2,
         column: 11,
+        onError: "review",
       },
     ]);
   });

@@ -488,6 +488,16 @@ describe("default rules", () => {
     }
   });
 
+  it("guard every feature they read: no value at all (late, absent key, empty window) fails no rule", () => {
+    const unknown = Object.fromEntries([...known].map((id) => [id, null]));
+    for (const type of ["register", "login", "order", "payment", "coupon_claim"] as const) {
+      for (const values of [unknown, {}]) {
+        const d = engine.decide(input(cleanEvent(type), values), T0);
+        expect({ type, errors: d.ruleErrors }).toEqual({ type, errors: [] });
+      }
+    }
+  });
+
   it.each(cases.map((c) => [`${c.rule}: ${c.hit ? "hits" : "misses"} ${c.name}`, c] as const))(
     "%s",
     (_, c) => {

@@ -45,11 +45,13 @@ const rules = compileRuleset({
     },
   },
   rules: [
-    rule("r_review", "review", "low", "features.x >= 1.0"),
-    rule("r_sms", "challenge_sms", "high", "features.y >= 1.0"),
-    rule("r_review_hi", "review", "critical", "features.w >= 1.0"),
-    rule("r_block_shadow", "block", "critical", "features.z >= 1.0", "shadow"),
-    rule("r_office", "review", "low", "!lists.allow.ip && features.x >= 5.0", "active", ["order"]),
+    rule("r_review", "review", "low", "has(features.x) && features.x >= 1.0"),
+    rule("r_sms", "challenge_sms", "high", "has(features.y) && features.y >= 1.0"),
+    rule("r_review_hi", "review", "critical", "has(features.w) && features.w >= 1.0"),
+    rule("r_block_shadow", "block", "critical", "has(features.z) && features.z >= 1.0", "shadow"),
+    rule("r_office", "review", "low", "!lists.allow.ip && has(features.x) && features.x >= 5.0", "active", [
+      "order",
+    ]),
   ],
 });
 

@@ -37,7 +37,9 @@ describe("per-rule metrics", () => {
         {
           type: "payment",
           ruleHits: [hit("a", false)],
-          ruleErrors: [{ id: "b", version: 1, shadow: true, message: "x", line: 1, column: 1 }],
+          ruleErrors: [
+            { id: "b", version: 1, shadow: true, message: "x", line: 1, column: 1, onError: "miss" },
+          ],
         },
         { type: "order", ruleHits: [], ruleErrors: [] },
       ],

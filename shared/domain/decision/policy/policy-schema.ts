@@ -38,6 +38,11 @@ export const scenarioPolicySchema = z.strictObject({
   blockList: listKinds.optional(),
   /** Kinds whose allow-list entries force `pass` when no block-list entry matched (default: user). */
   allowList: listKinds.optional(),
+  /**
+   * The least action of a decision that needed a feature the event was too late for (a feature
+   * an active rule or the model reads; default `review`; `pass` switches the floor off).
+   */
+  lateEventAction: z.enum(ACTIONS).optional(),
 });
 
 /** The policy section of the rules document. */
@@ -64,6 +69,8 @@ export interface ScenarioPolicy {
   readonly bands: readonly ScoreBand[];
   readonly blockList: readonly ListKind[];
   readonly allowList: readonly ListKind[];
+  /** The least action when a feature the decision needed was late (see docs/decision-engine.md). */
+  readonly lateEventAction: Action;
 }
 
 /** Block-list kinds that force `block` unless a policy says otherwise: all of them. */
@@ -73,6 +80,11 @@ export const DEFAULT_BLOCK_LIST_KINDS: readonly ListKind[] = LIST_KINDS;
  * IP or email domain is shared by many people, so it is a signal for rules, not a free pass.
  */
 export const DEFAULT_ALLOW_LIST_KINDS: readonly ListKind[] = ["user"];
+/**
+ * The least action of a decision whose rules or model needed a late feature, unless a policy
+ * says otherwise: a person looks at it, and the customer is not stopped for the producer's delay.
+ */
+export const DEFAULT_LATE_EVENT_ACTION: Action = "review";
 
 /** The effective policy of every scenario: scenario fields over default fields over built-ins. */
 export function resolvePolicies(
@@ -94,6 +106,7 @@ export function resolvePolicies(
       bands,
       blockList: own.blockList ?? base.blockList ?? DEFAULT_BLOCK_LIST_KINDS,
       allowList: own.allowList ?? base.allowList ?? DEFAULT_ALLOW_LIST_KINDS,
+      lateEventAction: own.lateEventAction ?? base.lateEventAction ?? DEFAULT_LATE_EVENT_ACTION,
     };
   }
   return out;

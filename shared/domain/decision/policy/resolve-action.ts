@@ -7,8 +7,9 @@ import type { ScenarioPolicy, ScoreBand } from "#shared/domain/decision/policy/p
  * 1. a block-list entry of a kind in `policy.blockList` → block;
  * 2. an allow-list entry of a kind in `policy.allowList` → pass (rules and score are still
  *    evaluated and recorded, they just do not act);
- * 3. otherwise the strongest of the active rules' actions and the score band's action, in the
- *    order block > challenge_face > challenge_sms > review > pass; pass when nothing applies.
+ * 3. otherwise the strongest of the active rules' actions, the score band's action and the
+ *    floor (the least action the decision must get: rule errors, late features), in the order
+ *    block > challenge_face > challenge_sms > review > pass; pass when nothing applies.
  */
 
 /** What decided the action. */
@@ -37,12 +38,14 @@ export function resolveAction(
     readonly allowListed: boolean;
     readonly ruleActions: readonly Action[];
     readonly score: number | null;
+    /** The least action unless a list decided (rule errors acting, late features); default pass. */
+    readonly floor?: Action;
   },
 ): PolicyVerdict {
   const band = bandFor(policy, findings.score);
   if (findings.blockListed) return { action: "block", decidedBy: "block_list", band };
   if (findings.allowListed) return { action: "pass", decidedBy: "allow_list", band };
-  let action: Action = band?.action ?? "pass";
+  let action: Action = strongerAction(band?.action ?? "pass", findings.floor ?? "pass");
   for (const a of findings.ruleActions) action = strongerAction(action, a);
   return { action, decidedBy: "rules_and_score", band };
 }

@@ -48,6 +48,11 @@ export interface ExpressionAnalysis {
   readonly features: readonly string[];
   readonly lists: readonly { readonly name: string; readonly kind: ListKind }[];
   readonly usesScore: boolean;
+  /**
+   * Field names and string literals written in the expression (`features.x`, `event.attributes.y`,
+   * `m["z"]`): operator-written text, which an error message may quote without quoting an event.
+   */
+  readonly names: readonly string[];
   readonly nodes: number;
   readonly depth: number;
   readonly cost: number;
@@ -112,6 +117,7 @@ export function analyzeExpression(parsed: ParsedExpr, options: AnalysisOptions =
   const features = new Set<string>();
   const lists = new Map<string, { name: string; kind: ListKind }>();
   let usesScore = false;
+  const names = new Set<string>();
   let nodes = 0;
   let maxDepth = 0;
 
@@ -213,6 +219,7 @@ export function analyzeExpression(parsed: ParsedExpr, options: AnalysisOptions =
     const kind = e.exprKind;
     switch (kind.case) {
       case "constExpr":
+        if (kind.value.constantKind.case === "stringValue") names.add(kind.value.constantKind.value);
         return 1;
       case "identExpr": {
         const name = kind.value.name;
@@ -224,6 +231,7 @@ export function analyzeExpression(parsed: ParsedExpr, options: AnalysisOptions =
       }
       case "selectExpr": {
         const { operand, field } = kind.value;
+        names.add(field);
         if (operand !== undefined) checkSelect(e, operand, field, scope);
         return 1 + walk(operand, scope, depth + 1);
       }
@@ -282,6 +290,7 @@ export function analyzeExpression(parsed: ParsedExpr, options: AnalysisOptions =
     features: [...features],
     lists: [...lists.values()],
     usesScore,
+    names: [...names],
     nodes,
     depth: maxDepth,
     cost,

@@ -8,14 +8,23 @@ import {
 } from "#shared/domain/decision/rules/cel-analysis";
 import { ruleCelEnv } from "#shared/domain/decision/rules/cel-env";
 import { eventInput } from "#shared/domain/decision/rules/cel-input";
-import { type RuleDefinition, ruleReason } from "#shared/domain/decision/rules/rule-schema";
+import { safeEvaluationMessage } from "#shared/domain/decision/rules/rule-error";
+import {
+  type RuleDefinition,
+  type RuleOnError,
+  ruleOnError,
+  ruleReason,
+} from "#shared/domain/decision/rules/rule-schema";
 import { SAMPLE_EVENTS } from "#shared/domain/decision/rules/sample-events";
 import type { EventType } from "#shared/domain/event/index";
 
 /** The inputs of one evaluation (see cel-input.ts). */
 export type RuleActivation = Record<string, CelInput>;
 
-/** What evaluating one rule for one event gave. */
+/**
+ * What evaluating one rule for one event gave. A failure's message never quotes event content
+ * (see rule-error.ts); line and column are where in the expression it failed.
+ */
 export type RuleOutcome =
   | { readonly ok: true; readonly hit: boolean }
   | { readonly ok: false; readonly message: string; readonly line: number; readonly column: number };
@@ -24,6 +33,8 @@ export type RuleOutcome =
 export interface CompiledRule {
   readonly rule: RuleDefinition;
   readonly reason: string;
+  /** What a failed evaluation means for the decision (the rule's onError, default applied). */
+  readonly onError: RuleOnError;
   readonly analysis: ExpressionAnalysis;
   evaluate(activation: RuleActivation): RuleOutcome;
 }
@@ -103,12 +114,17 @@ export function compileRule(
   if (analysis.problems.length > 0) return undefined;
 
   const positions = parsed.sourceInfo?.positions ?? {};
+  const writtenNames: ReadonlySet<string> = new Set(analysis.names);
   const program = plan(ruleCelEnv(), parsed);
   const outcome = (result: CelResult): RuleOutcome => {
     if (result === true || result === false) return { ok: true, hit: result };
     if (isCelError(result)) {
       const offset = result.exprId === undefined ? 0 : (positions[String(result.exprId)] ?? 0);
-      return { ok: false, message: result.message, ...lineColumn(rule.when, offset) };
+      return {
+        ok: false,
+        message: safeEvaluationMessage(result.message, writtenNames),
+        ...lineColumn(rule.when, offset),
+      };
     }
     return {
       ok: false,
@@ -120,8 +136,17 @@ export function compileRule(
   const compiled: CompiledRule = {
     rule,
     reason: ruleReason(rule),
+    onError: ruleOnError(rule),
     analysis,
-    evaluate: (activation) => outcome(program(activation)),
+    evaluate: (activation) => {
+      try {
+        return outcome(program(activation));
+      } catch (error) {
+        // The planner turns failures into error values; this keeps the promise if one escapes.
+        const raw = error instanceof Error ? error.message : "";
+        return { ok: false, message: safeEvaluationMessage(raw, writtenNames), line: 1, column: 1 };
+      }
+    },
   };
 
   for (const scenario of rule.scenarios) {

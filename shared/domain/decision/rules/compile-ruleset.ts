@@ -14,11 +14,24 @@ export interface CompiledRuleset {
   readonly document: RulesDocument;
   /** Rules that take part in decisions (active and shadow), in document order. */
   readonly rules: readonly CompiledRule[];
+  /** Every rule, disabled ones too, in document order (what the document reads, for checks). */
+  readonly allRules: readonly CompiledRule[];
   /** The same rules by scenario, so an event only meets the rules written for its type. */
   readonly byScenario: Readonly<Record<EventType, readonly CompiledRule[]>>;
   readonly policies: Readonly<Record<EventType, ScenarioPolicy>>;
   /** List name and kind pairs some rule reads (looked up once per event, shared by all rules). */
   readonly lists: readonly { readonly name: string; readonly kind: ListKind }[];
+  /**
+   * Feature ids the scenario's rules read (CEL analysis): `active` rules' reads decide whether a
+   * late feature raises the action, all evaluated rules' reads the shadow outcome.
+   */
+  readonly featureReads: Readonly<Record<EventType, FeatureReads>>;
+}
+
+/** Feature ids read by a scenario's active rules, and by its active and shadow rules. */
+export interface FeatureReads {
+  readonly active: ReadonlySet<string>;
+  readonly all: ReadonlySet<string>;
 }
 
 /**
@@ -39,26 +52,37 @@ export function compileRuleset(input: unknown, options: RuleCompileOptions = {})
   const document = parsed.data;
   const issues: ConfigIssue[] = [];
   const seen = new Set<string>();
-  const compiled: CompiledRule[] = [];
+  const allRules: CompiledRule[] = [];
   document.rules.forEach((rule, i) => {
     const path = `rules[${i}]`;
     if (seen.has(rule.id)) issues.push({ path: `${path}.id`, ruleId: rule.id, message: "duplicate rule id" });
     seen.add(rule.id);
     const c = compileRule(rule, path, issues, options);
-    if (c !== undefined && rule.mode !== "disabled") compiled.push(c);
+    if (c !== undefined) allRules.push(c);
   });
+  const compiled = allRules.filter((c) => c.rule.mode !== "disabled");
   if (issues.length > 0) throw new ConfigValidationError("rules", issues);
 
   const byScenario = {} as Record<EventType, CompiledRule[]>;
-  for (const scenario of EVENT_TYPES)
-    byScenario[scenario] = compiled.filter((r) => r.rule.scenarios.includes(scenario));
+  const featureReads = {} as Record<EventType, FeatureReads>;
+  for (const scenario of EVENT_TYPES) {
+    const rules = compiled.filter((r) => r.rule.scenarios.includes(scenario));
+    byScenario[scenario] = rules;
+    const reads = (rs: readonly CompiledRule[]) => new Set(rs.flatMap((r) => r.analysis.features));
+    featureReads[scenario] = {
+      active: reads(rules.filter((r) => r.rule.mode === "active")),
+      all: reads(rules),
+    };
+  }
   const lists = new Map<string, { name: string; kind: ListKind }>();
   for (const r of compiled) for (const l of r.analysis.lists) lists.set(`${l.name}.${l.kind}`, l);
   return {
     document,
     rules: compiled,
+    allRules,
     byScenario,
     policies: resolvePolicies(document.policy),
     lists: [...lists.values()],
+    featureReads,
   };
 }
