@@ -20,10 +20,12 @@ import {
   type AttributeValue,
   type DynamoDBClient,
   GetItemCommand,
+  paginateScan,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { startLocalStack } from "#local/local-stack";
 import { createDynamoDbClient } from "#shared/adapters/aws-clients";
+import { fromItem, itemSizeBytes } from "#shared/adapters/dynamodb-state-codec";
 import { DynamoDbStateStore } from "#shared/adapters/dynamodb-state-store";
 import type { CleanEvent, EventType } from "#shared/domain/event/index";
 import {
@@ -222,6 +224,57 @@ async function runStore(
   };
 }
 
+/** Sizes of the store's items after the run (bytes as DynamoDB bills them), by entity type. */
+interface ItemSizes {
+  readonly items: number;
+  readonly meanBytes: number;
+  readonly p95Bytes: number;
+  readonly maxBytes: number;
+  /** Mean bytes of the high-water marks (`"w":{...}`) per item. */
+  readonly meanMarkBytes: number;
+  /** Items over 1 KB, which cost more than one write unit per write. */
+  readonly overOneKb: number;
+  readonly byType: ReadonlyMap<string, { items: number; meanBytes: number; maxBytes: number }>;
+}
+
+async function measureItems(client: DynamoDBClient, table: string): Promise<ItemSizes> {
+  const sizes: number[] = [];
+  let markBytes = 0;
+  const byType = new Map<string, { items: number; total: number; maxBytes: number }>();
+  for await (const page of paginateScan({ client }, { TableName: table })) {
+    for (const item of page.Items ?? []) {
+      const pk = item.pk?.S;
+      if (pk === undefined || pk.startsWith("naive|")) continue;
+      const stored = fromItem(pk, item);
+      const size = itemSizeBytes(pk, stored);
+      sizes.push(size);
+      markBytes += /"w":\{[^}]*\}/.exec(stored.state)?.[0].length ?? 0;
+      const type = pk.slice(0, pk.indexOf("#"));
+      const t = byType.get(type) ?? { items: 0, total: 0, maxBytes: 0 };
+      t.items++;
+      t.total += size;
+      t.maxBytes = Math.max(t.maxBytes, size);
+      byType.set(type, t);
+    }
+  }
+  sizes.sort((a, b) => a - b);
+  const n = sizes.length;
+  return {
+    items: n,
+    meanBytes: sizes.reduce((a, b) => a + b, 0) / n,
+    p95Bytes: sizes[Math.min(n - 1, Math.floor(n * 0.95))] ?? 0,
+    maxBytes: sizes[n - 1] ?? 0,
+    meanMarkBytes: markBytes / n,
+    overOneKb: sizes.filter((size) => size > 1024).length,
+    byType: new Map(
+      [...byType].map(([type, t]) => [
+        type,
+        { items: t.items, meanBytes: t.total / t.items, maxBytes: t.maxBytes },
+      ]),
+    ),
+  };
+}
+
 /**
  * The naive baseline: per event and feature, one request. Items are per feature and entity, one
  * attribute per bucket; counts and sums ADD to it, distinct counts ADD to a string set, first/last
@@ -331,7 +384,7 @@ async function runNaive(
   return { events: shards.flat().length, seconds: (performance.now() - started) / 1000, ...stats };
 }
 
-function report(store: RunStats, naive: RunStats, batches: number): void {
+function report(store: RunStats, naive: RunStats, batches: number, sizes: ItemSizes): void {
   const per = (n: number, s: RunStats) => n / s.events;
   // Costs: lower is better, the factor is naive ÷ store. Throughput: the factor is store ÷ naive.
   const rows: [string, (s: RunStats) => number, number, "cost" | "speed"][] = [
@@ -369,6 +422,15 @@ function report(store: RunStats, naive: RunStats, batches: number): void {
     ([t, n]) => `${t} ${per(n, store).toFixed(2)}`,
   );
   console.log(`distinct entities per batch, per event, by entity type: ${types.join(", ")}`);
+  console.log(
+    `\nstore items after the run: ${sizes.items}, mean ${sizes.meanBytes.toFixed(0)} B, ` +
+      `p95 ${sizes.p95Bytes} B, max ${sizes.maxBytes} B, ${sizes.overOneKb} over 1 KB; ` +
+      `high-water marks ${sizes.meanMarkBytes.toFixed(0)} B per item on average`,
+  );
+  const typeSizes = [...sizes.byType]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([t, s]) => `${t} ${s.meanBytes.toFixed(0)}/${s.maxBytes}`);
+  console.log(`mean/max bytes by entity type: ${typeSizes.join(", ")}`);
 }
 
 const stateDir = mkdtempSync(join(tmpdir(), "vigil-bench-features-"));
@@ -381,9 +443,10 @@ try {
   const batches = shards.reduce((n, s) => n + Math.ceil(s.length / BATCH), 0);
   console.log(`store: ${EVENTS} events ...`);
   const store = await runStore(client, stack.names.tables.state, set, shards);
+  const sizes = await measureItems(client, stack.names.tables.state);
   console.log(`naive: ${EVENTS} events ...`);
   const naive = await runNaive(client, stack.names.tables.state, set, shards);
-  report(store, naive, batches);
+  report(store, naive, batches, sizes);
   if (store.writeRequests > (store.entityBatches ?? 0) + (store.conflicts ?? 0)) {
     throw new Error("more than one write per distinct entity per batch (beyond conflict retries)");
   }
