@@ -52,6 +52,8 @@ const EVENTS = Number(args.events);
 const BATCH = Number(args.batch);
 const USERS = Number(args.users);
 const SHARDS = ["shardId-000000000000", "shardId-000000000001"];
+/** The ARN of a stream named the way CDK names one (high-water marks are keyed by stream). */
+const STREAM_ARN = "arn:aws:kinesis:eu-west-1:123456789012:stream/VigilStack-Events4A1B2C3D-x9Y8z7W6v5U4";
 
 /** Deterministic pseudo-random numbers (mulberry32), so runs are comparable. */
 function rng(seed: number): () => number {
@@ -164,7 +166,12 @@ function shardRecords(events: readonly CleanEvent[]): FeatureRecord[][] {
     for (const ch of event.userId) h = (Math.imul(h, 31) + ch.charCodeAt(0)) | 0;
     const s = Math.abs(h) % SHARDS.length;
     sequence += 1n;
-    shards[s]?.push({ event, shardId: SHARDS[s] as string, sequenceNumber: String(sequence) });
+    shards[s]?.push({
+      event,
+      stream: STREAM_ARN,
+      shardId: SHARDS[s] as string,
+      sequenceNumber: String(sequence),
+    });
   }
   return shards;
 }

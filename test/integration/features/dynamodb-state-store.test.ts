@@ -7,7 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalStack, startLocalStack } from "#local/local-stack";
 import { createDynamoDbClient } from "#shared/adapters/aws-clients";
 import { DynamoDbStateStore } from "#shared/adapters/dynamodb-state-store";
-import { compileFeatureSet, DEFAULT_FEATURE_SET, type FeatureRecord } from "#shared/domain/features/index";
+import {
+  compileFeatureSet,
+  DEFAULT_FEATURE_SET,
+  DEFAULT_LATENESS_ALLOWANCE,
+  type FeatureRecord,
+} from "#shared/domain/features/index";
 import { TTL_ATTRIBUTE } from "#shared/resources";
 import {
   buildRecords,
@@ -15,8 +20,10 @@ import {
   deliver,
   referenceVectors,
   SHARDS,
+  STREAM,
   scenario,
   T0,
+  TEST_ALLOWANCE,
   TEST_SET,
   touchedEntities,
   type WriteFaults,
@@ -79,6 +86,7 @@ describe("DynamoDbStateStore on DynamoDB Local", () => {
       tableName: stack.names.tables.state,
       features: set,
       clock: () => endOfStream,
+      ...TEST_ALLOWANCE,
     });
     let run = 0;
     let decided = 0;
@@ -99,6 +107,7 @@ describe("DynamoDbStateStore on DynamoDB Local", () => {
             tableName: stack.names.tables.state,
             features: set,
             clock: () => at,
+            ...TEST_ALLOWANCE,
           });
           for (const entity of touchedEntities(set, result.order)) {
             const actual = await reader.read(entity.type, entity.values);
@@ -133,6 +142,7 @@ describe("DynamoDbStateStore on DynamoDB Local", () => {
         ip: "192.0.2.7",
         ...(i % 2 === 0 ? { amount: "10.00", currency: "EUR", cardFingerprint: "once-card" } : {}),
       }),
+      stream: STREAM,
       shardId: SHARDS[0],
       sequenceNumber: String(1_000 + i),
     }));
@@ -181,7 +191,10 @@ describe("DynamoDbStateStore on DynamoDB Local", () => {
       highWaterRetentionMs: 8 * 86_400_000,
     });
     const event = cleanEvent({ eventId: "ttl-1", at: T0 + 5 * 60_000, userId: "ttl-u", deviceId: "ttl-d" });
-    const pass = await store.prepare([{ event, shardId: SHARDS[1], sequenceNumber: "7" }], new Map());
+    const pass = await store.prepare(
+      [{ event, stream: STREAM, shardId: SHARDS[1], sequenceNumber: "7" }],
+      new Map(),
+    );
     await pass.commit();
     const raw = await client.send(
       new GetItemCommand({ TableName: stack.names.tables.state, Key: { pk: { S: "userId#ttl-u" } } }),
@@ -219,6 +232,7 @@ describe("DynamoDbStateStore on DynamoDB Local", () => {
     const second = store();
     const record = (i: number, shard: number): FeatureRecord => ({
       event: cleanEvent({ eventId: `race-${i}`, at: T0 + i, userId: `race-u${i}`, deviceId: "race-device" }),
+      stream: STREAM,
       shardId: SHARDS[shard] as string,
       sequenceNumber: String(500 + i),
     });
@@ -255,7 +269,14 @@ describe("DynamoDbStateStore on DynamoDB Local", () => {
     const shards = SHARDS.map((shardId, s) =>
       events
         .filter((e) => Number(e.userId.slice("conc-u".length)) % 2 === s)
-        .map((event, i): FeatureRecord => ({ event, shardId, sequenceNumber: String(1_000 + i) })),
+        .map(
+          (event, i): FeatureRecord => ({
+            event,
+            stream: STREAM,
+            shardId,
+            sequenceNumber: String(1_000 + i),
+          }),
+        ),
     );
     await Promise.all(
       shards.map(async (records) => {
@@ -277,7 +298,7 @@ describe("DynamoDbStateStore on DynamoDB Local", () => {
     expect(store.stats.conflicts).toBeGreaterThan(0);
     // No cap is reached and nothing is late, so the final state does not depend on the order
     // in which the shards' writes interleaved.
-    const { reference } = referenceVectors(features, events);
+    const { reference } = referenceVectors(features, events, DEFAULT_LATENESS_ALLOWANCE);
     const at = T0 + 400 * 500;
     const reader = new DynamoDbStateStore({
       client,
@@ -314,7 +335,7 @@ describe("DynamoDbStateStore on DynamoDB Local", () => {
     );
     const event = cleanEvent({ eventId: "corrupt-1", at: T0, deviceId: "corrupt" });
     await expect(
-      store.prepare([{ event, shardId: SHARDS[0], sequenceNumber: "1" }], new Map()),
+      store.prepare([{ event, stream: STREAM, shardId: SHARDS[0], sequenceNumber: "1" }], new Map()),
     ).rejects.toThrow("unreadable");
   });
 });

@@ -39,6 +39,7 @@ describe("entity state encoding", () => {
       horizon: 1_000_000,
       elements: new Map([["dev-1", [1000, 1001, 1002, 1005]]]),
       marks: new Set([999, 1003]),
+      threshold: undefined,
     });
     state.highWater.set("shardId-000000000000", { sequenceNumber: "42", recordedAtMs: 7 });
     expect(encodeState(state, byKey)).toBe(
