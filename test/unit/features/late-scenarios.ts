@@ -32,8 +32,11 @@ export interface NamedRecord {
  * 10-minute card count), registers 25 hours ago (within the reach of 24 h features, beyond that
  * of 1 h ones) and logs in 26 hours ago (beyond the reach of 24 h features too, within 30 d).
  */
-export function twoShardRecords(prefix: string): { shard0: NamedRecord[]; shard1: NamedRecord[] } {
-  const shared = { deviceId: `${prefix}-device`, ip: "203.0.113.9", geo: { country: "DE" } };
+export function twoShardRecords(
+  prefix: string,
+  ip = "203.0.113.9",
+): { shard0: NamedRecord[]; shard1: NamedRecord[] } {
+  const shared = { deviceId: `${prefix}-device`, ip, geo: { country: "DE" } };
   const pay = (name: string, userId: string, at: number, amount: string) =>
     cleanEvent({
       eventId: `${prefix}-${name}`,
