@@ -1,7 +1,7 @@
 /**
  * Benchmark of the feature state store against a naive baseline, on DynamoDB Local started here.
  *
- *   npx tsx bench/features.ts [--events 4000] [--batch 100] [--users 3000]
+ *   npx tsx bench/features.ts [--events 4000] [--batch 100] [--users 3000] [--hours 1]
  *
  * One realistic stream (Zipf-like users, shared devices and NAT IPs, a few hot fraud devices and
  * cards, coupon campaigns) is scored twice with the default feature set:
@@ -46,11 +46,14 @@ const { values: args } = parseArgs({
     events: { type: "string", default: "4000" },
     batch: { type: "string", default: "100" },
     users: { type: "string", default: "3000" },
+    hours: { type: "string", default: "1" },
   },
 });
 const EVENTS = Number(args.events);
 const BATCH = Number(args.batch);
 const USERS = Number(args.users);
+/** Event time the stream spans: longer streams show what pruning keeps behind the horizon. */
+const HOURS = Number(args.hours);
 const SHARDS = ["shardId-000000000000", "shardId-000000000001"];
 /** The ARN of a stream named the way CDK names one (high-water marks are keyed by stream). */
 const STREAM_ARN = "arn:aws:kinesis:eu-west-1:123456789012:stream/VigilStack-Events4A1B2C3D-x9Y8z7W6v5U4";
@@ -89,7 +92,7 @@ function zipf(n: number, s: number): () => number {
   };
 }
 
-/** The stream: who does what from where, over one hour of event time, slightly out of order. */
+/** The stream: who does what from where, over `--hours` of event time, slightly out of order. */
 function makeStream(): CleanEvent[] {
   const user = zipf(USERS, 1.05);
   const sharedIp = zipf(200, 1.2);
@@ -117,7 +120,7 @@ function makeStream(): CleanEvent[] {
       schemaVersion: 1 as const,
       eventId: `bench-${i}`,
       occurredAt: new Date(
-        start + Math.floor((i / EVENTS) * 3_600_000 + (random() - 0.5) * 4_000),
+        start + Math.floor((i / EVENTS) * HOURS * 3_600_000 + (random() - 0.5) * 4_000),
       ).toISOString(),
       userId: `user-${u}`,
       deviceId: fraud ? `farm-${farmDevice()}` : `dev-${u}-${random() < 0.85 ? 0 : 1}`,
@@ -405,7 +408,7 @@ function report(store: RunStats, naive: RunStats, batches: number, sizes: ItemSi
   const pad = (text: string, n: number) => text.padEnd(n);
   console.log(
     `\n${EVENTS} events, ${batches} batches of up to ${BATCH} records on ${SHARDS.length} shards, ` +
-      `${DEFAULT_FEATURE_SET.features.length} features, ${USERS} users\n`,
+      `${DEFAULT_FEATURE_SET.features.length} features, ${USERS} users, ${HOURS} h of event time\n`,
   );
   console.log(`${pad("", 32)}${pad("store", 10)}${pad("naive", 10)}store is better by`);
   for (const [label, f, digits, kind] of rows) {

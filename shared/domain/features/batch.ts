@@ -48,7 +48,7 @@ export interface PlannedRecord {
   readonly record: FeatureRecord;
   readonly role: RecordRole;
   readonly timeMs: number;
-  /** `markKey(record.stream, record.shardId)`. */
+  /** `markKey(record.stream, record.shardId)`: the key of its stream and shard's high-water mark. */
   readonly markKey: string;
 }
 
@@ -63,17 +63,8 @@ export function markKey(stream: string, shardId: string): string {
   return `${streamTag(stream)}/${shardId}`;
 }
 
-const streamTags = new Map<string, string>();
-
 function streamTag(stream: string): string {
-  let tag = streamTags.get(stream);
-  if (tag === undefined) {
-    tag = createHash("sha256").update(stream).digest("base64url").slice(0, 8);
-    // A process reads one or two streams; the bound only guards against a caller that varies them.
-    if (streamTags.size >= 64) streamTags.clear();
-    streamTags.set(stream, tag);
-  }
-  return tag;
+  return createHash("sha256").update(stream).digest("base64url").slice(0, 8);
 }
 
 /** One entity the batch touches, with the records touching it in batch order. */
@@ -104,6 +95,8 @@ export function planBatch(
   decided: ReadonlyMap<string, RecordSource>,
 ): BatchPlan {
   const lastByShard = new Map<string, string>();
+  // A batch comes from one stream: hash its ARN once.
+  const tags = new Map<string, string>();
   const seen = new Set<string>();
   const planned: PlannedRecord[] = [];
   const entities = new Map<
@@ -118,7 +111,12 @@ export function planBatch(
     if (typeof record.stream !== "string" || record.stream.length === 0) {
       throw new InvalidBatchError(`record ${index}: no stream`);
     }
-    const mark = markKey(record.stream, shardId);
+    let tag = tags.get(record.stream);
+    if (tag === undefined) {
+      tag = streamTag(record.stream);
+      tags.set(record.stream, tag);
+    }
+    const mark = `${tag}/${shardId}`;
     const previous = lastByShard.get(mark);
     if (previous !== undefined && compareSequenceNumbers(sequenceNumber, previous) <= 0) {
       throw new InvalidBatchError(
@@ -206,8 +204,8 @@ export interface FoldResult {
 /**
  * Folds the batch's records into one entity's state, in batch order, in place. A record whose
  * sequence number is at or below its stream and shard's high-water mark is already applied and
- * is not applied again; the mark of each stream and shard becomes its highest record applied
- * (a legacy mark of the same shard id, if higher, is folded into it and removed).
+ * is not applied again; the mark of each stream and shard becomes its highest record applied,
+ * and a legacy mark of the same shard id is removed (the records applied were above it).
  */
 export function foldEntity(
   plan: BatchPlan,
