@@ -149,6 +149,11 @@ export class StateStoreEngine implements FeatureStateStore {
       processingLagMs: options.processingLagMs ?? SCORE_PROCESSING_LAG_MS,
       maxFutureSkewMs: options.maxFutureSkewMs ?? DEFAULT_DECODE_LIMITS.maxFutureSkewMs,
     };
+    for (const [name, value] of Object.entries(this.allowance)) {
+      // A negative allowance would prune buckets an event that is not late still reads.
+      if (!Number.isSafeInteger(value) || value < 0)
+        throw new RangeError(`${name} must be a whole number ≥ 0`);
+    }
     this.expiryMarginMs = options.expiryMarginMs ?? 86_400_000;
     this.highWaterRetentionMs = options.highWaterRetentionMs ?? 8 * 86_400_000;
     this.maxWriteAttempts = options.maxWriteAttempts ?? 10;

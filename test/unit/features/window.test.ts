@@ -1,10 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { createMemoryStateStore } from "#shared/adapters/memory-state-table";
 import { SCORE_PROCESSING_LAG_MS } from "#shared/adapters/state-store-engine";
 import { DEFAULT_DECODE_LIMITS } from "#shared/domain/event/index";
 import {
   bucketIndex,
   compareSequenceNumbers,
+  compileFeatureSet,
   DEFAULT_LATENESS_ALLOWANCE,
   dataIrrelevantFromMs,
   defaultBucketMs,
@@ -140,6 +142,18 @@ describe("window math", () => {
       maxFutureSkewMs: DEFAULT_DECODE_LIMITS.maxFutureSkewMs,
     });
     expect(SCORE_PROCESSING_LAG_MS).toBe(3_660_000);
+  });
+
+  it("refuses a negative allowance, which would prune what a reader within reach needs", () => {
+    const set = compileFeatureSet({
+      features: [{ id: "n", entity: ["deviceId"], aggregation: { type: "count" }, window: "1h" }],
+    });
+    expect(() => createMemoryStateStore(set, { processingLagMs: -1 })).toThrow("processingLagMs");
+    expect(() => createMemoryStateStore(set, { maxFutureSkewMs: 0.5 })).toThrow("maxFutureSkewMs");
+    expect(createMemoryStateStore(set, { processingLagMs: 0, maxFutureSkewMs: 0 }).store.lateness).toEqual({
+      processingLagMs: 0,
+      maxFutureSkewMs: 0,
+    });
   });
 
   it("says when the data falls out of every future window", () => {
