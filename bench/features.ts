@@ -1,7 +1,7 @@
 /**
  * Benchmark of the feature state store against a naive baseline, on DynamoDB Local started here.
  *
- *   npx tsx bench/features.ts [--events 4000] [--batch 100] [--users 3000]
+ *   npx tsx bench/features.ts [--events 4000] [--batch 100] [--users 3000] [--hours 1]
  *
  * One realistic stream (Zipf-like users, shared devices and NAT IPs, a few hot fraud devices and
  * cards, coupon campaigns) is scored twice with the default feature set:
@@ -20,10 +20,12 @@ import {
   type AttributeValue,
   type DynamoDBClient,
   GetItemCommand,
+  paginateScan,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { startLocalStack } from "#local/local-stack";
 import { createDynamoDbClient } from "#shared/adapters/aws-clients";
+import { fromItem, itemSizeBytes } from "#shared/adapters/dynamodb-state-codec";
 import { DynamoDbStateStore } from "#shared/adapters/dynamodb-state-store";
 import type { CleanEvent, EventType } from "#shared/domain/event/index";
 import {
@@ -44,12 +46,17 @@ const { values: args } = parseArgs({
     events: { type: "string", default: "4000" },
     batch: { type: "string", default: "100" },
     users: { type: "string", default: "3000" },
+    hours: { type: "string", default: "1" },
   },
 });
 const EVENTS = Number(args.events);
 const BATCH = Number(args.batch);
 const USERS = Number(args.users);
+/** Event time the stream spans: longer streams show what pruning keeps behind the horizon. */
+const HOURS = Number(args.hours);
 const SHARDS = ["shardId-000000000000", "shardId-000000000001"];
+/** The ARN of a stream named the way CDK names one (high-water marks are keyed by stream). */
+const STREAM_ARN = "arn:aws:kinesis:eu-west-1:123456789012:stream/VigilStack-Events4A1B2C3D-x9Y8z7W6v5U4";
 
 /** Deterministic pseudo-random numbers (mulberry32), so runs are comparable. */
 function rng(seed: number): () => number {
@@ -85,7 +92,7 @@ function zipf(n: number, s: number): () => number {
   };
 }
 
-/** The stream: who does what from where, over one hour of event time, slightly out of order. */
+/** The stream: who does what from where, over `--hours` of event time, slightly out of order. */
 function makeStream(): CleanEvent[] {
   const user = zipf(USERS, 1.05);
   const sharedIp = zipf(200, 1.2);
@@ -113,7 +120,7 @@ function makeStream(): CleanEvent[] {
       schemaVersion: 1 as const,
       eventId: `bench-${i}`,
       occurredAt: new Date(
-        start + Math.floor((i / EVENTS) * 3_600_000 + (random() - 0.5) * 4_000),
+        start + Math.floor((i / EVENTS) * HOURS * 3_600_000 + (random() - 0.5) * 4_000),
       ).toISOString(),
       userId: `user-${u}`,
       deviceId: fraud ? `farm-${farmDevice()}` : `dev-${u}-${random() < 0.85 ? 0 : 1}`,
@@ -162,7 +169,12 @@ function shardRecords(events: readonly CleanEvent[]): FeatureRecord[][] {
     for (const ch of event.userId) h = (Math.imul(h, 31) + ch.charCodeAt(0)) | 0;
     const s = Math.abs(h) % SHARDS.length;
     sequence += 1n;
-    shards[s]?.push({ event, shardId: SHARDS[s] as string, sequenceNumber: String(sequence) });
+    shards[s]?.push({
+      event,
+      stream: STREAM_ARN,
+      shardId: SHARDS[s] as string,
+      sequenceNumber: String(sequence),
+    });
   }
   return shards;
 }
@@ -219,6 +231,57 @@ async function runStore(
     entityBatches,
     conflicts: s.conflicts,
     byType,
+  };
+}
+
+/** Sizes of the store's items after the run (bytes as DynamoDB bills them), by entity type. */
+interface ItemSizes {
+  readonly items: number;
+  readonly meanBytes: number;
+  readonly p95Bytes: number;
+  readonly maxBytes: number;
+  /** Mean bytes of the high-water marks (`"w":{...}`) per item. */
+  readonly meanMarkBytes: number;
+  /** Items over 1 KB, which cost more than one write unit per write. */
+  readonly overOneKb: number;
+  readonly byType: ReadonlyMap<string, { items: number; meanBytes: number; maxBytes: number }>;
+}
+
+async function measureItems(client: DynamoDBClient, table: string): Promise<ItemSizes> {
+  const sizes: number[] = [];
+  let markBytes = 0;
+  const byType = new Map<string, { items: number; total: number; maxBytes: number }>();
+  for await (const page of paginateScan({ client }, { TableName: table })) {
+    for (const item of page.Items ?? []) {
+      const pk = item.pk?.S;
+      if (pk === undefined || pk.startsWith("naive|")) continue;
+      const stored = fromItem(pk, item);
+      const size = itemSizeBytes(pk, stored);
+      sizes.push(size);
+      markBytes += /"w":\{[^}]*\}/.exec(stored.state)?.[0].length ?? 0;
+      const type = pk.slice(0, pk.indexOf("#"));
+      const t = byType.get(type) ?? { items: 0, total: 0, maxBytes: 0 };
+      t.items++;
+      t.total += size;
+      t.maxBytes = Math.max(t.maxBytes, size);
+      byType.set(type, t);
+    }
+  }
+  sizes.sort((a, b) => a - b);
+  const n = sizes.length;
+  return {
+    items: n,
+    meanBytes: sizes.reduce((a, b) => a + b, 0) / n,
+    p95Bytes: sizes[Math.min(n - 1, Math.floor(n * 0.95))] ?? 0,
+    maxBytes: sizes[n - 1] ?? 0,
+    meanMarkBytes: markBytes / n,
+    overOneKb: sizes.filter((size) => size > 1024).length,
+    byType: new Map(
+      [...byType].map(([type, t]) => [
+        type,
+        { items: t.items, meanBytes: t.total / t.items, maxBytes: t.maxBytes },
+      ]),
+    ),
   };
 }
 
@@ -331,7 +394,7 @@ async function runNaive(
   return { events: shards.flat().length, seconds: (performance.now() - started) / 1000, ...stats };
 }
 
-function report(store: RunStats, naive: RunStats, batches: number): void {
+function report(store: RunStats, naive: RunStats, batches: number, sizes: ItemSizes): void {
   const per = (n: number, s: RunStats) => n / s.events;
   // Costs: lower is better, the factor is naive ÷ store. Throughput: the factor is store ÷ naive.
   const rows: [string, (s: RunStats) => number, number, "cost" | "speed"][] = [
@@ -345,7 +408,7 @@ function report(store: RunStats, naive: RunStats, batches: number): void {
   const pad = (text: string, n: number) => text.padEnd(n);
   console.log(
     `\n${EVENTS} events, ${batches} batches of up to ${BATCH} records on ${SHARDS.length} shards, ` +
-      `${DEFAULT_FEATURE_SET.features.length} features, ${USERS} users\n`,
+      `${DEFAULT_FEATURE_SET.features.length} features, ${USERS} users, ${HOURS} h of event time\n`,
   );
   console.log(`${pad("", 32)}${pad("store", 10)}${pad("naive", 10)}store is better by`);
   for (const [label, f, digits, kind] of rows) {
@@ -369,6 +432,15 @@ function report(store: RunStats, naive: RunStats, batches: number): void {
     ([t, n]) => `${t} ${per(n, store).toFixed(2)}`,
   );
   console.log(`distinct entities per batch, per event, by entity type: ${types.join(", ")}`);
+  console.log(
+    `\nstore items after the run: ${sizes.items}, mean ${sizes.meanBytes.toFixed(0)} B, ` +
+      `p95 ${sizes.p95Bytes} B, max ${sizes.maxBytes} B, ${sizes.overOneKb} over 1 KB; ` +
+      `high-water marks ${sizes.meanMarkBytes.toFixed(0)} B per item on average`,
+  );
+  const typeSizes = [...sizes.byType]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([t, s]) => `${t} ${s.meanBytes.toFixed(0)}/${s.maxBytes}`);
+  console.log(`mean/max bytes by entity type: ${typeSizes.join(", ")}`);
 }
 
 const stateDir = mkdtempSync(join(tmpdir(), "vigil-bench-features-"));
@@ -381,9 +453,10 @@ try {
   const batches = shards.reduce((n, s) => n + Math.ceil(s.length / BATCH), 0);
   console.log(`store: ${EVENTS} events ...`);
   const store = await runStore(client, stack.names.tables.state, set, shards);
+  const sizes = await measureItems(client, stack.names.tables.state);
   console.log(`naive: ${EVENTS} events ...`);
   const naive = await runNaive(client, stack.names.tables.state, set, shards);
-  report(store, naive, batches);
+  report(store, naive, batches, sizes);
   if (store.writeRequests > (store.entityBatches ?? 0) + (store.conflicts ?? 0)) {
     throw new Error("more than one write per distinct entity per batch (beyond conflict retries)");
   }

@@ -10,6 +10,9 @@ import {
 import type { CleanEvent } from "#shared/domain/event/index";
 import type { ScoredDecision } from "#shared/domain/simulation/index";
 
+/** The stream the replay's records are said to come from (its high-water marks' key). */
+const REPLAY_STREAM = "arn:aws:kinesis:local:000000000000:stream/vigil-replay";
+
 /**
  * The reference the live pipeline is compared with: every event decided in process, one at a
  * time in event-time order, so each sees every earlier event in its features. Same code as the
@@ -53,7 +56,7 @@ export async function replaySequentially(
     now = t;
     sequence++;
     const pass = await store.prepare(
-      [{ event, shardId: "shardId-000000000000", sequenceNumber: String(sequence) }],
+      [{ event, stream: REPLAY_STREAM, shardId: "shardId-000000000000", sequenceNumber: String(sequence) }],
       new Map(),
     );
     const vector = pass.vectors.get(event.eventId);

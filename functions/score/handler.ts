@@ -36,6 +36,7 @@ const features = new DynamoDbStateStore({
   tableName: config.stateTable,
   features: compileFeatureDocument(DEFAULT_FEATURES_DOCUMENT.document),
   maxEventLatenessMs: config.limits.maxLatenessMs,
+  maxFutureSkewMs: config.limits.maxFutureSkewMs,
 });
 // Decisions leave the function only pseudonymized, on the decisions stream (alert, audit).
 const publisher = new KinesisDecisionPublisher(

@@ -118,6 +118,7 @@ export async function scoreRecords(
       good.push({
         record,
         event: decoded.event,
+        stream: record.eventSourceARN,
         shardId: shardOf(record),
         sequenceNumber: record.kinesis.sequenceNumber,
       });

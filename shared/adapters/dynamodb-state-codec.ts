@@ -12,13 +12,16 @@ import { TABLES, TTL_ATTRIBUTE } from "#shared/resources";
  * | `s`         | S    | compact JSON of the state (below)                                  |
  * | `expiresAt` | N    | TTL, epoch seconds (see `entityExpiresAtMs`)                       |
  *
- * `s` = `{"v":1,"w":{shardId:[sequenceNumber,recordedAtMs]},"f":{stateKey:[kind,horizon,...]}}`
- * with, per kind (bucket lists ascending; after the first, each index is a delta to the previous):
+ * `s` = `{"v":1,"w":{markKey:[sequenceNumber,recordedAtMs]},"f":{stateKey:[kind,horizon,...]}}`
+ * (`markKey` = `<stream tag>/<shardId>`, or a bare shard id in items written before streams were
+ * told apart) with, per kind (bucket lists ascending; after the first, each index is a delta to
+ * the previous):
  * - count     `["c",H,[b0,n0,db1,n1,...]]`
  * - sum       `["s",H,{series:[b0,s0,db1,s1,...]}]`
  * - firstSeen `["f",H,[b0,o0,db1,o1,...]]`, lastSeen `["l",...]`: o = time − bucket start
- * - distinct  `["d",H,{value:[start0,len0,gap1,len1,...]},[m0,dm1,...]]`: the buckets a value
- *   was seen in as runs of consecutive buckets; then the marked buckets.
+ * - distinct  `["d",H,{value:[start0,len0,gap1,len1,...]},[m0,dm1,...],[tb,"tv"]]`: the buckets
+ *   a value was seen in as runs of consecutive buckets; the marked buckets; and the cap's
+ *   threshold (bucket, value), left out while the cap was never exceeded.
  *
  * One string attribute instead of nested maps: the store reads and rewrites the whole state
  * anyway, DynamoDB charges writes by whole item size, and this is two to four times smaller
@@ -163,13 +166,16 @@ function encodeFeature(fs: FeatureState, f: CompiledFeature): unknown[] {
     case "distinct": {
       const values: Record<string, number[]> = {};
       for (const [value, buckets] of fs.elements) values[value] = encodeRuns(buckets);
-      return ["d", fs.horizon, values, encodeDeltas([...fs.marks].sort((a, b) => a - b))];
+      const marks = encodeDeltas([...fs.marks].sort((a, b) => a - b));
+      return fs.threshold === undefined
+        ? ["d", fs.horizon, values, marks]
+        : ["d", fs.horizon, values, marks, [fs.threshold.bucket, fs.threshold.value]];
     }
   }
 }
 
 function decodeFeature(encoded: unknown[], f: CompiledFeature): FeatureState {
-  const [kind, horizon, payload, extra] = encoded as [unknown, number, unknown, unknown];
+  const [kind, horizon, payload, extra, threshold] = encoded as [unknown, number, unknown, unknown, unknown];
   const expected = { count: "c", sum: "s", firstSeen: "f", lastSeen: "l", distinct: "d" }[f.aggregation];
   if (kind !== expected) throw new Error(`kind ${String(kind)} where ${expected} was expected`);
   switch (f.aggregation) {
@@ -192,7 +198,13 @@ function decodeFeature(encoded: unknown[], f: CompiledFeature): FeatureState {
       if (!isObject(payload)) throw new Error("values are not an object");
       const elements = new Map<string, number[]>();
       for (const [value, runs] of Object.entries(payload)) elements.set(value, decodeRuns(runs));
-      return { kind: "distinct", horizon, elements, marks: new Set(decodeDeltas(extra)) };
+      return {
+        kind: "distinct",
+        horizon,
+        elements,
+        marks: new Set(decodeDeltas(extra)),
+        threshold: decodeThreshold(threshold),
+      };
     }
   }
 }
@@ -261,6 +273,13 @@ function decodeRuns(list: unknown): number[] {
     end = start + length;
   }
   return buckets;
+}
+
+function decodeThreshold(encoded: unknown): { bucket: number; value: string } | undefined {
+  if (encoded === undefined) return undefined;
+  if (!Array.isArray(encoded) || !Number.isSafeInteger(encoded[0]) || typeof encoded[1] !== "string")
+    throw new Error("threshold is not [bucket, value]");
+  return { bucket: encoded[0] as number, value: encoded[1] };
 }
 
 function encodeDeltas(sorted: readonly number[]): number[] {

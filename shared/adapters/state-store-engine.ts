@@ -20,6 +20,7 @@ import {
   type FeatureRecord,
   type FoldResult,
   foldEntity,
+  type LatenessAllowance,
   type PlannedRecord,
   planBatch,
   type RecordSource,
@@ -33,6 +34,7 @@ import type {
   FeaturePass,
   FeatureStateStore,
 } from "#shared/ports/state-store";
+import { FUNCTIONS } from "#shared/resources";
 
 /**
  * The table an engine keeps entity items in: DynamoDB in production, a Map in unit tests.
@@ -63,7 +65,21 @@ export interface StateStoreEngineOptions {
    * Default: the decoder's default (7 days).
    */
   readonly maxEventLatenessMs?: number;
-  /** Extra time before an item may expire: processing lag and clock skew. Default 1 day. */
+  /**
+   * The processing-lag allowance P: the longest a record can wait between its arrival on the
+   * stream and the read of its batch. The store keeps P more of every feature's history behind
+   * its horizon, so that a record read within P of its arrival, and dated within the feature's
+   * lateness of it, is never late (docs/features.md, section 3). Default: the score event source
+   * mapping's maximum record age plus the score function's timeout (1 h + 60 s): an older record
+   * never reaches the function.
+   */
+  readonly processingLagMs?: number;
+  /**
+   * How far an event time may lie after its record's arrival (S; the decoder's `maxFutureSkewMs`).
+   * Default: the decoder's default (5 minutes).
+   */
+  readonly maxFutureSkewMs?: number;
+  /** Extra time before an item may expire: clock skew between the writer and TTL. Default 1 day. */
   readonly expiryMarginMs?: number;
   /**
    * How long a shard's high-water mark is kept after its last write: must exceed the longest a
@@ -89,6 +105,10 @@ export class WriteConflictError extends Error {
   override readonly name = "WriteConflictError";
 }
 
+/** The score function's processing-lag allowance: maximum record age plus timeout, in ms. */
+export const SCORE_PROCESSING_LAG_MS =
+  (FUNCTIONS.score.eventSource.maxRecordAgeSeconds + FUNCTIONS.score.timeoutSeconds) * 1000;
+
 /** DynamoDB refuses items over 400 KB; stay clear of it. */
 export const MAX_ITEM_BYTES = 390 * 1024;
 
@@ -108,6 +128,7 @@ export class StateStoreEngine implements FeatureStateStore {
   private byKey: ReadonlyMap<string, CompiledFeature>;
   private readonly clock: () => number;
   private readonly maxEventLatenessMs: number;
+  private readonly allowance: LatenessAllowance;
   private readonly expiryMarginMs: number;
   private readonly highWaterRetentionMs: number;
   private readonly maxWriteAttempts: number;
@@ -124,12 +145,26 @@ export class StateStoreEngine implements FeatureStateStore {
     this.byKey = byStateKey(set);
     this.clock = options.clock ?? Date.now;
     this.maxEventLatenessMs = options.maxEventLatenessMs ?? DEFAULT_DECODE_LIMITS.maxLatenessMs;
+    this.allowance = {
+      processingLagMs: options.processingLagMs ?? SCORE_PROCESSING_LAG_MS,
+      maxFutureSkewMs: options.maxFutureSkewMs ?? DEFAULT_DECODE_LIMITS.maxFutureSkewMs,
+    };
+    for (const [name, value] of Object.entries(this.allowance)) {
+      // A negative allowance would prune buckets an event that is not late still reads.
+      if (!Number.isSafeInteger(value) || value < 0)
+        throw new RangeError(`${name} must be a whole number ≥ 0`);
+    }
     this.expiryMarginMs = options.expiryMarginMs ?? 86_400_000;
     this.highWaterRetentionMs = options.highWaterRetentionMs ?? 8 * 86_400_000;
     this.maxWriteAttempts = options.maxWriteAttempts ?? 10;
     this.writeConcurrency = options.writeConcurrency ?? 32;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.random = options.random ?? Math.random;
+  }
+
+  /** What the store keeps behind each feature's horizon besides its lateness (P and S). */
+  get lateness(): LatenessAllowance {
+    return this.allowance;
   }
 
   /** The feature set this store computes. */
@@ -158,7 +193,8 @@ export class StateStoreEngine implements FeatureStateStore {
     const nowMs = this.clock();
     const folds: Fold[] = plan.entities.map((work) => {
       const folded = decodeEntity(work.pk, stored.get(work.pk), byKey);
-      return { work, folded, result: foldEntity(plan, work, folded, { read: true, nowMs }) };
+      const result = foldEntity(plan, work, folded, { read: true, nowMs, allowance: this.allowance });
+      return { work, folded, result };
     });
     return {
       vectors: buildVectors(plan, folds),
@@ -184,7 +220,7 @@ export class StateStoreEngine implements FeatureStateStore {
         [...state.highWater].map(([shard, mark]) => [shard, mark.sequenceNumber]),
       ),
       readAt: new Date(nowMs).toISOString(),
-      features: snapshotEntity(state, group, nowMs),
+      features: snapshotEntity(state, group, nowMs, this.allowance),
     };
   }
 
@@ -266,16 +302,19 @@ export class StateStoreEngine implements FeatureStateStore {
         reuse = undefined;
       } else {
         state = decodeEntity(work.pk, previous, byKey);
-        changed = foldEntity(plan, work, state, { read: false, ...limits, nowMs }).changed;
+        const options = { read: false, ...limits, nowMs, allowance: this.allowance };
+        changed = foldEntity(plan, work, state, options).changed;
       }
       if (!changed) return false;
-      compactEntityState(state, byKey, { nowMs, highWaterRetentionMs: this.highWaterRetentionMs });
+      const compaction = {
+        nowMs,
+        highWaterRetentionMs: this.highWaterRetentionMs,
+        allowance: this.allowance,
+      };
+      compactEntityState(state, byKey, compaction);
       const expiresAtMs =
-        entityExpiresAtMs(state, byKey, {
-          nowMs,
-          highWaterRetentionMs: this.highWaterRetentionMs,
-          maxEventLatenessMs: this.maxEventLatenessMs,
-        }) + this.expiryMarginMs;
+        entityExpiresAtMs(state, byKey, { ...compaction, maxEventLatenessMs: this.maxEventLatenessMs }) +
+        this.expiryMarginMs;
       const item: StoredEntity = {
         revision: (previous?.revision ?? 0) + 1,
         state: encodeState(state, byKey),

@@ -82,7 +82,10 @@ export interface EntityReading {
   readonly revision: number;
   /** ISO time from which the item may be deleted by TTL, or null when there is no item. */
   readonly expiresAt: string | null;
-  /** Per shard, the highest sequence number applied. */
+  /**
+   * Per stream and shard (`<stream tag>/<shardId>`, see `markKey`; a bare shard id for a mark
+   * written before streams were told apart), the highest sequence number applied.
+   */
   readonly highWater: Readonly<Record<string, string>>;
   /** ISO time the values are read at. */
   readonly readAt: string;

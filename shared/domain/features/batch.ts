@@ -1,9 +1,11 @@
+import { createHash } from "node:crypto";
 import type { CleanEvent } from "#shared/domain/event/index";
 import type { CompiledFeatureSet, EntityGroup } from "#shared/domain/features/definition";
 import { entityPk, eventKeyValues } from "#shared/domain/features/entity-key";
 import { applyEvent, type EntityState, type FeatureReading } from "#shared/domain/features/entity-state";
 import type { FeatureVector } from "#shared/domain/features/feature-vector";
 import { compareSequenceNumbers, isSequenceNumber } from "#shared/domain/features/sequence-number";
+import type { LatenessAllowance } from "#shared/domain/features/window";
 
 /**
  * Planning and folding of one batch of stream records into entity states: which records
@@ -14,6 +16,12 @@ import { compareSequenceNumbers, isSequenceNumber } from "#shared/domain/feature
 /** A clean event with the stream position it was read from. */
 export interface FeatureRecord {
   readonly event: CleanEvent;
+  /**
+   * The stream the record was read from: its ARN, as in the record's `eventSourceARN`. Shard ids
+   * are only unique within a stream (a stream created again, or a second stream feeding the same
+   * table, reuses `shardId-000000000000`), so high-water marks are kept per stream and shard.
+   */
+  readonly stream: string;
   readonly shardId: string;
   /** Kinesis sequence number (decimal text). */
   readonly sequenceNumber: string;
@@ -35,11 +43,28 @@ export interface RecordSource {
  */
 export type RecordRole = "new" | "decided" | "copy";
 
-/** A record with its role and event time. */
+/** A record with its role, event time and the key of its shard's high-water mark. */
 export interface PlannedRecord {
   readonly record: FeatureRecord;
   readonly role: RecordRole;
   readonly timeMs: number;
+  /** `markKey(record.stream, record.shardId)`: the key of its stream and shard's high-water mark. */
+  readonly markKey: string;
+}
+
+/**
+ * The key of a shard's high-water mark in an entity item: `<stream tag>/<shardId>`, the tag being
+ * 8 base64url characters (48 bits) of the SHA-256 of the stream's ARN. A tag instead of the ARN
+ * keeps items small (an ARN of a CDK-named stream is about 80 bytes, the tag 8); a collision
+ * would need two of the few streams ever feeding one table to share 48 bits. Keys without a
+ * slash are marks written before streams were told apart (bare shard ids): see `foldEntity`.
+ */
+export function markKey(stream: string, shardId: string): string {
+  return `${streamTag(stream)}/${shardId}`;
+}
+
+function streamTag(stream: string): string {
+  return createHash("sha256").update(stream).digest("base64url").slice(0, 8);
 }
 
 /** One entity the batch touches, with the records touching it in batch order. */
@@ -70,6 +95,8 @@ export function planBatch(
   decided: ReadonlyMap<string, RecordSource>,
 ): BatchPlan {
   const lastByShard = new Map<string, string>();
+  // A batch comes from one stream: hash its ARN once.
+  const tags = new Map<string, string>();
   const seen = new Set<string>();
   const planned: PlannedRecord[] = [];
   const entities = new Map<
@@ -81,13 +108,22 @@ export function planBatch(
     if (!isSequenceNumber(sequenceNumber)) {
       throw new InvalidBatchError(`record ${index}: sequence number is not a canonical decimal`);
     }
-    const previous = lastByShard.get(shardId);
+    if (typeof record.stream !== "string" || record.stream.length === 0) {
+      throw new InvalidBatchError(`record ${index}: no stream`);
+    }
+    let tag = tags.get(record.stream);
+    if (tag === undefined) {
+      tag = streamTag(record.stream);
+      tags.set(record.stream, tag);
+    }
+    const mark = `${tag}/${shardId}`;
+    const previous = lastByShard.get(mark);
     if (previous !== undefined && compareSequenceNumbers(sequenceNumber, previous) <= 0) {
       throw new InvalidBatchError(
         `record ${index}: sequence numbers of ${shardId} must ascend in batch order`,
       );
     }
-    lastByShard.set(shardId, sequenceNumber);
+    lastByShard.set(mark, sequenceNumber);
     const timeMs = Date.parse(event.occurredAt);
     if (!Number.isFinite(timeMs)) throw new InvalidBatchError(`record ${index}: occurredAt is not a time`);
 
@@ -101,7 +137,7 @@ export function planBatch(
       role = seen.has(event.eventId) ? "copy" : "new";
       seen.add(event.eventId);
     }
-    planned.push({ record, role, timeMs });
+    planned.push({ record, role, timeMs, markKey: mark });
     if (role === "copy") return;
 
     for (const group of set.groups) {
@@ -118,10 +154,24 @@ export function planBatch(
   return { set, records: planned, entities: [...entities.values()] };
 }
 
-/** Whether `sequenceNumber` of `shardId` is already applied to the state. */
-function alreadyApplied(state: EntityState, shardId: string, sequenceNumber: string): boolean {
-  const mark = state.highWater.get(shardId);
-  return mark !== undefined && compareSequenceNumbers(sequenceNumber, mark.sequenceNumber) <= 0;
+/**
+ * The highest sequence number of a shard applied to the state: the mark under the stream's key,
+ * or a legacy mark under the bare shard id (written before streams were told apart), whichever
+ * is higher. Legacy marks are folded into the keyed mark at the entity's next write (`foldEntity`)
+ * and otherwise expire after the high-water retention.
+ */
+function appliedUpToOf(state: EntityState, key: string, shardId: string): string | undefined {
+  const keyed = state.highWater.get(key)?.sequenceNumber;
+  const legacy = state.highWater.get(shardId)?.sequenceNumber;
+  if (keyed === undefined) return legacy;
+  if (legacy === undefined) return keyed;
+  return compareSequenceNumbers(keyed, legacy) >= 0 ? keyed : legacy;
+}
+
+/** Whether `sequenceNumber` is at or below the mark of its stream and shard: already applied. */
+function alreadyApplied(state: EntityState, p: PlannedRecord): boolean {
+  const mark = appliedUpToOf(state, p.markKey, p.record.shardId);
+  return mark !== undefined && compareSequenceNumbers(p.record.sequenceNumber, mark) <= 0;
 }
 
 /** Options of `foldEntity`. */
@@ -137,6 +187,8 @@ export interface FoldOptions {
   readonly skip?: ReadonlySet<number>;
   /** Wall clock for the high-water marks written. */
   readonly nowMs: number;
+  /** What the store keeps behind each feature's horizon besides its lateness (who is late). */
+  readonly allowance: LatenessAllowance;
 }
 
 /** What folding a batch into one entity did. */
@@ -151,8 +203,9 @@ export interface FoldResult {
 
 /**
  * Folds the batch's records into one entity's state, in batch order, in place. A record whose
- * sequence number is at or below its shard's high-water mark is already applied and is not
- * applied again; the high-water mark of each shard becomes its highest record applied.
+ * sequence number is at or below its stream and shard's high-water mark is already applied and
+ * is not applied again; the mark of each stream and shard becomes its highest record applied,
+ * and a legacy mark of the same shard id is removed (the records applied were above it).
  */
 export function foldEntity(
   plan: BatchPlan,
@@ -162,26 +215,36 @@ export function foldEntity(
 ): FoldResult {
   const readings = new Map<number, FeatureReading[]>();
   const redelivered = new Set<number>();
-  const appliedUpTo = new Map<string, string>();
+  const appliedUpTo = new Map<string, PlannedRecord>();
   let changed = false;
   for (const index of work.touches) {
-    const { record, role, timeMs } = plan.records[index] as PlannedRecord;
+    const planned = plan.records[index] as PlannedRecord;
+    const { record, role, timeMs } = planned;
     if (options.skip?.has(index)) continue;
     const stop = options.stopAt?.get(record.shardId);
     const beforeStop = stop === undefined || compareSequenceNumbers(record.sequenceNumber, stop) < 0;
     const wantsReading = options.read && role === "new";
-    const applied = alreadyApplied(state, record.shardId, record.sequenceNumber);
+    const applied = alreadyApplied(state, planned);
     const apply = beforeStop && !applied;
     if (!apply && !wantsReading) continue;
-    const result = applyEvent(state, work.group, record.event, timeMs, { count: apply, read: wantsReading });
+    const result = applyEvent(
+      state,
+      work.group,
+      record.event,
+      timeMs,
+      { count: apply, read: wantsReading },
+      options.allowance,
+    );
     if (result.changed) changed = true;
-    if (apply) appliedUpTo.set(record.shardId, record.sequenceNumber);
+    if (apply) appliedUpTo.set(planned.markKey, planned);
     if (result.readings) readings.set(index, result.readings);
     if (wantsReading && applied) redelivered.add(index);
   }
   if (changed) {
-    for (const [shardId, sequenceNumber] of appliedUpTo) {
-      state.highWater.set(shardId, { sequenceNumber, recordedAtMs: options.nowMs });
+    for (const [key, { record }] of appliedUpTo) {
+      // Records above a legacy mark of their shard id were applied: it is not needed any more.
+      state.highWater.delete(record.shardId);
+      state.highWater.set(key, { sequenceNumber: record.sequenceNumber, recordedAtMs: options.nowMs });
     }
   }
   return { changed, readings, redelivered };

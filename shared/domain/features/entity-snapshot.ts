@@ -1,6 +1,6 @@
 import type { AggregationType, CompiledFeature, EntityGroup } from "#shared/domain/features/definition";
 import { type EntityState, readWindow } from "#shared/domain/features/entity-state";
-import { isTooLate, windowRange } from "#shared/domain/features/window";
+import { isLate, type LatenessAllowance, reachMs, windowRange } from "#shared/domain/features/window";
 
 /** One feature of an entity as a reader at a given time sees it (`vigil features show`). */
 export interface FeatureSnapshot {
@@ -10,11 +10,11 @@ export interface FeatureSnapshot {
   /**
    * The value over the window ending at the reader's bucket: a number (null for first/last
    * seen of an empty window); for sums, per series (currency, or "" for attributes) with data
-   * in the window. null when the reader is too late.
+   * in the window. null when the reader is late.
    */
   readonly value: number | null | Readonly<Record<string, number>>;
   readonly saturated: boolean;
-  /** The reader is more than the lateness behind the horizon. */
+  /** The reader's window may reach data no longer kept (bucket(at) < bucket(H − R)): no value. */
   readonly late: boolean;
   /** Latest event time counted into the feature (epoch ms), null when nothing was. */
   readonly horizon: number | null;
@@ -23,11 +23,21 @@ export interface FeatureSnapshot {
 }
 
 /** What every feature of an entity reads at `atMs`; nothing is counted. */
-export function snapshotEntity(state: EntityState, group: EntityGroup, atMs: number): FeatureSnapshot[] {
-  return group.features.map((f) => snapshotFeature(state, f, atMs));
+export function snapshotEntity(
+  state: EntityState,
+  group: EntityGroup,
+  atMs: number,
+  allowance: LatenessAllowance,
+): FeatureSnapshot[] {
+  return group.features.map((f) => snapshotFeature(state, f, atMs, allowance));
 }
 
-function snapshotFeature(state: EntityState, f: CompiledFeature, atMs: number): FeatureSnapshot {
+function snapshotFeature(
+  state: EntityState,
+  f: CompiledFeature,
+  atMs: number,
+  allowance: LatenessAllowance,
+): FeatureSnapshot {
   const fs = state.features.get(f.stateKey);
   const base = {
     id: f.id,
@@ -35,7 +45,7 @@ function snapshotFeature(state: EntityState, f: CompiledFeature, atMs: number): 
     window: f.normalized.window,
     horizon: fs?.horizon ?? null,
   };
-  if (isTooLate(atMs, fs?.horizon, f.latenessMs))
+  if (isLate(atMs, fs?.horizon, f, reachMs(f, allowance)))
     return { ...base, value: null, saturated: false, late: true };
   if (f.aggregation === "sum") {
     const value: Record<string, number> = {};

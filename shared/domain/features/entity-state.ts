@@ -3,8 +3,10 @@ import type { CompiledFeature, EntityGroup } from "#shared/domain/features/defin
 import {
   bucketIndex,
   dataIrrelevantFromMs,
-  firstLiveBucket,
-  isTooLate,
+  firstKeptBucket,
+  isLate,
+  type LatenessAllowance,
+  reachMs,
   windowRange,
 } from "#shared/domain/features/window";
 
@@ -44,14 +46,25 @@ export interface SeenState {
 }
 
 /**
- * Distinct count: per kept value the buckets it was seen in (ascending), and the buckets of
- * values forgotten at the cap (`marks`): a window holding a mark is a lower bound.
+ * A sighting key (bucket, value), ordered by bucket and then by value: the cap keeps the
+ * sightings above the threshold and forgets those at or below it (docs/features.md, section 4).
+ */
+export interface SightingKey {
+  readonly bucket: number;
+  readonly value: string;
+}
+
+/**
+ * Distinct count: per kept value the buckets it was seen in (ascending), the buckets holding a
+ * forgotten sighting (`marks`: a window holding one is a lower bound), and the cap's threshold:
+ * every sighting at or below it is forgotten (undefined until the cap was exceeded).
  */
 export interface DistinctState {
   readonly kind: "distinct";
   horizon: number;
   readonly elements: Map<string, number[]>;
   readonly marks: Set<number>;
+  threshold: SightingKey | undefined;
 }
 
 /** One feature's state; `horizon` is the latest event time counted into it. */
@@ -76,11 +89,11 @@ export interface EntityState {
 
 /** What an event read from one feature. */
 export interface FeatureReading {
-  /** The value, or null when the feature does not apply to the event or the event is too late. */
+  /** The value, or null when the feature does not apply to the event or the event is late. */
   readonly value: number | null;
   /** The value is a lower bound: a distinct count hit its cap, or a sum its safe-integer limit. */
   readonly saturated: boolean;
-  /** The event is too late for the feature: it neither counted nor read. */
+  /** The event is late for the feature: its window may reach data no longer kept, so it read nothing. */
   readonly late: boolean;
 }
 
@@ -117,7 +130,13 @@ function cloneFeatureState(fs: FeatureState): FeatureState {
     case "distinct": {
       const elements = new Map<string, number[]>();
       for (const [value, buckets] of fs.elements) elements.set(value, [...buckets]);
-      return { kind: "distinct", horizon: fs.horizon, elements, marks: new Set(fs.marks) };
+      return {
+        kind: "distinct",
+        horizon: fs.horizon,
+        elements,
+        marks: new Set(fs.marks),
+        threshold: fs.threshold,
+      };
     }
   }
 }
@@ -131,14 +150,15 @@ export interface ApplyMode {
 }
 
 const NOT_APPLICABLE: FeatureReading = { value: null, saturated: false, late: false };
-const TOO_LATE: FeatureReading = { value: null, saturated: false, late: true };
+const LATE: FeatureReading = { value: null, saturated: false, late: true };
 
 /**
  * Applies one event, whose entity key the group's entity matches, to the entity's state, and
  * returns what it read from each feature of the group (in group order) when `mode.read`.
- * For each feature: an event too late for it (t < horizon − lateness) neither counts nor reads;
- * otherwise it counts when it passes the filter and carries the aggregated field, and reads the
- * window [bucket(t) − N + 1, bucket(t)] including itself (lastSeen: excluding itself).
+ * For each feature: the event counts when it passes the filter and carries the aggregated field,
+ * whatever its time; it reads the window [bucket(t) − N + 1, bucket(t)] including itself
+ * (lastSeen: excluding itself), unless it is late (bucket(t) < bucket(H − R), H the horizon
+ * before it): then it reads null.
  */
 export function applyEvent(
   state: EntityState,
@@ -146,18 +166,22 @@ export function applyEvent(
   event: CleanEvent,
   timeMs: number,
   mode: ApplyMode,
+  allowance: LatenessAllowance,
 ): { changed: boolean; readings: FeatureReading[] | undefined } {
   let changed = false;
   const readings: FeatureReading[] | undefined = mode.read ? [] : undefined;
   for (const f of group.features) {
-    const fs = state.features.get(f.stateKey);
-    if (isTooLate(timeMs, fs?.horizon, f.latenessMs)) {
-      readings?.push(TOO_LATE);
-      continue;
-    }
-    const previous = readings && f.aggregation === "lastSeen" ? readFeature(fs, f, event, timeMs) : undefined;
+    const late =
+      readings !== undefined &&
+      isLate(timeMs, state.features.get(f.stateKey)?.horizon, f, reachMs(f, allowance));
+    const previous =
+      readings && !late && f.aggregation === "lastSeen"
+        ? readFeature(state.features.get(f.stateKey), f, event, timeMs)
+        : undefined;
     if (mode.count && f.accepts(event) && addContribution(state, f, event, timeMs)) changed = true;
-    if (readings) readings.push(previous ?? readFeature(state.features.get(f.stateKey), f, event, timeMs));
+    if (!readings) continue;
+    if (late) readings.push(LATE);
+    else readings.push(previous ?? readFeature(state.features.get(f.stateKey), f, event, timeMs));
   }
   return { changed, readings };
 }
@@ -209,8 +233,9 @@ function addContribution(state: EntityState, f: CompiledFeature, event: CleanEve
         horizon: timeMs,
         elements: new Map(),
         marks: new Set(),
+        threshold: undefined,
       };
-      addElement(s, value, bucket, f.maxDistinct);
+      addSighting(s, value, bucket, f.maxDistinct);
       fs = s;
       break;
     }
@@ -220,12 +245,23 @@ function addContribution(state: EntityState, f: CompiledFeature, event: CleanEve
   return true;
 }
 
+/** Whether the sighting (bucket, value) is at or below `key`: by bucket, then by value. */
+function atOrBelow(bucket: number, value: string, key: SightingKey): boolean {
+  return bucket < key.bucket || (bucket === key.bucket && value <= key.value);
+}
+
 /**
- * Records that `value` was seen in `bucket`. Beyond `cap` values, the value seen least recently
- * (smallest latest bucket, then smallest value) is forgotten, possibly the new one itself, and
- * every bucket it was seen in is marked.
+ * Records that `value` was seen in `bucket`, under the cap rule of docs/features.md (section 4):
+ * a sighting at or below the threshold is forgotten and its bucket marked. When more than `cap`
+ * values are kept, the threshold rises to the smallest of their latest sightings (the cap + 1-th
+ * largest), and every kept sighting now at or below it is forgotten and its bucket marked. The
+ * threshold is a function of the set of sightings, not of their order, so the state is too.
  */
-function addElement(s: DistinctState, value: string, bucket: number, cap: number): void {
+function addSighting(s: DistinctState, value: string, bucket: number, cap: number): void {
+  if (s.threshold !== undefined && atOrBelow(bucket, value, s.threshold)) {
+    s.marks.add(bucket);
+    return;
+  }
   const seen = s.elements.get(value);
   if (seen) {
     insertSorted(seen, bucket);
@@ -233,18 +269,25 @@ function addElement(s: DistinctState, value: string, bucket: number, cap: number
   }
   s.elements.set(value, [bucket]);
   if (s.elements.size <= cap) return;
-  let victim: string | undefined;
-  let victimLatest = Number.POSITIVE_INFINITY;
+  // At most `cap` values were kept before this one: the cap + 1-th largest latest sighting is the smallest.
+  let lowest: SightingKey | undefined;
   for (const [candidate, buckets] of s.elements) {
     const latest = buckets[buckets.length - 1] as number;
-    if (latest < victimLatest || (latest === victimLatest && victim !== undefined && candidate < victim)) {
-      victim = candidate;
-      victimLatest = latest;
-    }
+    if (lowest === undefined || atOrBelow(latest, candidate, lowest))
+      lowest = { bucket: latest, value: candidate };
   }
-  if (victim === undefined) return;
-  for (const b of s.elements.get(victim) ?? []) s.marks.add(b);
-  s.elements.delete(victim);
+  if (lowest === undefined) return;
+  const threshold = lowest;
+  s.threshold = threshold;
+  for (const [candidate, buckets] of s.elements) {
+    let cut = 0;
+    while (cut < buckets.length && atOrBelow(buckets[cut] as number, candidate, threshold)) {
+      s.marks.add(buckets[cut] as number);
+      cut++;
+    }
+    if (cut === buckets.length) s.elements.delete(candidate);
+    else if (cut > 0) buckets.splice(0, cut);
+  }
 }
 
 /** Inserts into an ascending array of distinct numbers; appending is the common case. */
@@ -359,12 +402,15 @@ export interface CompactOptions {
   readonly nowMs: number;
   /** High-water marks not written for this long are dropped (see docs/features.md). */
   readonly highWaterRetentionMs: number;
+  /** What is kept behind each feature's horizon besides its lateness. */
+  readonly allowance: LatenessAllowance;
 }
 
 /**
- * Drops what no event can read any more: buckets before each feature's first live bucket,
- * values seen only there, marks there; feature states of other versions a day behind; high-water
- * marks of shards not written for `highWaterRetentionMs`. Changes no value any event can read.
+ * Drops what no event can read any more: buckets before each feature's first kept bucket,
+ * values seen only there, marks there, a distinct cap's threshold there; feature states of other
+ * versions a day behind; high-water marks of shards not written for `highWaterRetentionMs`.
+ * Changes no value any event that is not late can read.
  */
 export function compactEntityState(
   state: EntityState,
@@ -376,7 +422,7 @@ export function compactEntityState(
     const f = features.get(key);
     if (!f) continue;
     newest = Math.max(newest, fs.horizon);
-    pruneFeature(fs, firstLiveBucket(fs.horizon, f));
+    pruneFeature(fs, firstKeptBucket(fs.horizon, f, reachMs(f, options.allowance)));
   }
   for (const [key, carried] of state.carried) {
     if (features.has(key) || carried.horizon < newest - CARRIED_STATE_GRACE_MS) state.carried.delete(key);
@@ -410,25 +456,29 @@ function pruneFeature(fs: FeatureState, cutoff: number): void {
         else fs.elements.set(value, live);
       }
       for (const b of fs.marks) if (b < cutoff) fs.marks.delete(b);
+      // Below the cutoff everything is dropped anyway: the threshold no longer says anything.
+      if (fs.threshold !== undefined && fs.threshold.bucket < cutoff) fs.threshold = undefined;
       return;
   }
 }
 
 /**
  * When the item may be deleted without changing anything: once every feature's data is out of
- * reach of any event that can still arrive (event time ≥ arrival − maxEventLateness), and not
- * before `highWaterRetentionMs` from now, so that redelivered records are still recognized.
- * Epoch milliseconds; the TTL attribute takes seconds.
+ * reach of any event that can still be read (event time ≥ arrival − maxEventLateness, read at
+ * most the processing lag P after arrival), and not before `highWaterRetentionMs` from now, so
+ * that redelivered records are still recognized. Epoch milliseconds; the TTL attribute takes
+ * seconds.
  */
 export function entityExpiresAtMs(
   state: EntityState,
   features: ReadonlyMap<string, CompiledFeature>,
   options: CompactOptions & { readonly maxEventLatenessMs: number },
 ): number {
+  const behind = options.maxEventLatenessMs + options.allowance.processingLagMs;
   let dataUntil = Number.NEGATIVE_INFINITY;
   for (const [key, fs] of state.features) {
     const f = features.get(key);
-    if (f) dataUntil = Math.max(dataUntil, dataIrrelevantFromMs(fs.horizon, f) + options.maxEventLatenessMs);
+    if (f) dataUntil = Math.max(dataUntil, dataIrrelevantFromMs(fs.horizon, f) + behind);
   }
   return Math.max(dataUntil, options.nowMs + options.highWaterRetentionMs);
 }

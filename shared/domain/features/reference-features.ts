@@ -2,6 +2,7 @@ import type { CleanEvent } from "#shared/domain/event/index";
 import type { CompiledFeature, CompiledFeatureSet } from "#shared/domain/features/definition";
 import type { FeatureSnapshot } from "#shared/domain/features/entity-snapshot";
 import type { FeatureVector } from "#shared/domain/features/feature-vector";
+import { DEFAULT_LATENESS_ALLOWANCE, type LatenessAllowance } from "#shared/domain/features/window";
 
 /**
  * The executable specification of docs/features.md: every event is kept in a log and every value
@@ -11,6 +12,11 @@ import type { FeatureVector } from "#shared/domain/features/feature-vector";
  *
  * Deliberately written without the store's helpers (window math, state transition) so that a
  * mistake there cannot hide by being made twice.
+ *
+ * Where the store prunes, the reference keeps everything, and gives the same values because of
+ * the rule the store's pruning relies on: an event whose bucket lies before the bucket of
+ * H − (L + P + S) reads nothing (it is late), and every other event's window lies in what the
+ * store keeps.
  */
 
 interface LoggedEvent {
@@ -24,9 +30,12 @@ interface LoggedEvent {
 interface ReferenceState {
   horizon: number | undefined;
   readonly log: LoggedEvent[];
-  /** Distinct counts: value → buckets it was seen in. */
+  /** Distinct counts: value → buckets it was seen in and not forgotten. */
   readonly kept: Map<string, Set<number>>;
+  /** Distinct counts: buckets holding a forgotten sighting. */
   readonly marks: Set<number>;
+  /** Distinct counts: sightings at or below this (bucket, then value) are forgotten. */
+  threshold: readonly [number, string] | undefined;
 }
 
 /** The reference implementation of the feature semantics. */
@@ -34,7 +43,10 @@ export class ReferenceFeatures {
   private readonly states = new Map<string, ReferenceState>();
   private readonly seen = new Set<string>();
 
-  constructor(private readonly set: CompiledFeatureSet) {}
+  constructor(
+    private readonly set: CompiledFeatureSet,
+    private readonly allowance: LatenessAllowance = DEFAULT_LATENESS_ALLOWANCE,
+  ) {}
 
   /**
    * Processes the first delivery of an event and returns the values it reads; a later event with
@@ -54,7 +66,9 @@ export class ReferenceFeatures {
         continue;
       }
       const st = this.state(f, key);
-      if (st.horizon !== undefined && t < st.horizon - f.latenessMs) {
+      if (this.late(f, st, t)) {
+        // A late event still counts: whether it counts never depends on what came before.
+        this.count(f, st, event, t);
         values[f.id] = null;
         late.push(f.id);
         continue;
@@ -85,9 +99,7 @@ export class ReferenceFeatures {
         window: f.normalized.window,
         horizon: st.horizon ?? null,
       };
-      if (st.horizon !== undefined && atMs < st.horizon - f.latenessMs) {
-        return { ...base, value: null, saturated: false, late: true };
-      }
+      if (this.late(f, st, atMs)) return { ...base, value: null, saturated: false, late: true };
       if (f.aggregation === "sum") {
         const value: Record<string, number> = {};
         let saturated = false;
@@ -111,11 +123,21 @@ export class ReferenceFeatures {
     });
   }
 
+  /**
+   * A reader at t is late when its bucket is before the bucket of H − R, where H is the latest
+   * event time counted before it and R = lateness + processing lag + future skew.
+   */
+  private late(f: CompiledFeature, st: ReferenceState, t: number): boolean {
+    if (st.horizon === undefined) return false;
+    const reach = f.latenessMs + this.allowance.processingLagMs + this.allowance.maxFutureSkewMs;
+    return Math.floor(t / f.bucketMs) < Math.floor((st.horizon - reach) / f.bucketMs);
+  }
+
   private state(f: CompiledFeature, key: string): ReferenceState {
     const id = `${f.id} ${key}`;
     let st = this.states.get(id);
     if (!st) {
-      st = { horizon: undefined, log: [], kept: new Map(), marks: new Set() };
+      st = { horizon: undefined, log: [], kept: new Map(), marks: new Set(), threshold: undefined };
       this.states.set(id, st);
     }
     return st;
@@ -139,21 +161,35 @@ export class ReferenceFeatures {
     st.horizon = st.horizon === undefined ? t : Math.max(st.horizon, t);
   }
 
-  /** The cap rule: beyond maxDistinct values, forget the one seen least recently, marking its buckets. */
+  /**
+   * The cap rule: a sighting at or below the threshold (by bucket, then value) is forgotten and
+   * its bucket marked; beyond maxDistinct kept values the threshold becomes the maxDistinct + 1-th
+   * largest of the values' latest sightings, and every kept sighting at or below it is forgotten.
+   */
   private keep(f: CompiledFeature, st: ReferenceState, value: string, bucket: number): void {
-    const buckets = st.kept.get(value);
-    if (buckets) {
-      buckets.add(bucket);
+    const atOrBelow = (b: number, v: string, [tb, tv]: readonly [number, string]) =>
+      b < tb || (b === tb && v <= tv);
+    if (st.threshold && atOrBelow(bucket, value, st.threshold)) {
+      st.marks.add(bucket);
       return;
     }
-    st.kept.set(value, new Set([bucket]));
+    const buckets = st.kept.get(value) ?? new Set<number>();
+    buckets.add(bucket);
+    st.kept.set(value, buckets);
     if (st.kept.size <= f.maxDistinct) return;
-    const ranked = [...st.kept].map(([v, bs]) => ({ v, latest: Math.max(...bs), bs }));
-    ranked.sort((a, b) => a.latest - b.latest || (a.v < b.v ? -1 : 1));
-    const victim = ranked[0];
-    if (!victim) return;
-    for (const b of victim.bs) st.marks.add(b);
-    st.kept.delete(victim.v);
+    const latest = [...st.kept].map(([v, bs]) => [Math.max(...bs), v] as const);
+    latest.sort(([ab, av], [bb, bv]) => bb - ab || (bv < av ? -1 : bv > av ? 1 : 0));
+    const threshold = latest[f.maxDistinct];
+    if (!threshold) return;
+    st.threshold = threshold;
+    for (const [v, bs] of [...st.kept]) {
+      for (const b of [...bs]) {
+        if (!atOrBelow(b, v, threshold)) continue;
+        bs.delete(b);
+        st.marks.add(b);
+      }
+      if (bs.size === 0) st.kept.delete(v);
+    }
   }
 
   private compute(

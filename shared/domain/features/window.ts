@@ -64,8 +64,43 @@ export interface WindowShape {
   readonly bucketMs: number;
   /** Buckets per window, N = window / g. */
   readonly buckets: number;
-  /** How far behind the feature's horizon an event may be and still count (L). */
+  /**
+   * The feature's lateness L: how long after its event time a record may arrive and still be
+   * guaranteed to read its window (docs/features.md, section 3).
+   */
   readonly latenessMs: number;
+}
+
+/**
+ * What the store keeps behind a feature's horizon besides the feature's lateness, so that a
+ * record that arrived within the lateness is never late however far other records ran ahead:
+ * - `processingLagMs` (P): the longest a record can wait between its arrival on the stream and
+ *   the read of its batch (the event source mapping's maximum record age plus the function's
+ *   timeout);
+ * - `maxFutureSkewMs` (S): how far an event time may lie after its record's arrival (the
+ *   decoder's bound).
+ */
+export interface LatenessAllowance {
+  readonly processingLagMs: number;
+  readonly maxFutureSkewMs: number;
+}
+
+/**
+ * The allowance of the score function with its shipped settings: P = 3,600 s maximum record age
+ * + 60 s timeout of the score function's event source mapping (shared/resources.ts; a unit test
+ * keeps the two equal), S = the decoder's 5 minutes.
+ */
+export const DEFAULT_LATENESS_ALLOWANCE: LatenessAllowance = {
+  processingLagMs: 3_660_000,
+  maxFutureSkewMs: 300_000,
+};
+
+/**
+ * The reach R = L + P + S of a feature: how far behind its horizon an event may be and still
+ * read its window.
+ */
+export function reachMs(shape: WindowShape, allowance: LatenessAllowance): number {
+  return shape.latenessMs + allowance.processingLagMs + allowance.maxFutureSkewMs;
 }
 
 /** Index of the bucket holding time t: floor(t / g). Bucket k covers [k·g, (k+1)·g). */
@@ -83,19 +118,29 @@ export function windowRange(timeMs: number, shape: WindowShape): { first: number
 }
 
 /**
- * Whether an event at time t is too late for a feature whose horizon (latest counted event
- * time) is `horizon`: t < horizon − L. A too-late event neither counts nor reads the feature.
+ * Whether an event at time t is late for a feature whose horizon (latest event time counted,
+ * undefined when none) is `horizon`: its bucket lies before the bucket of H − R, so its window
+ * may reach data the store no longer keeps. A late event reads null; it still counts.
  */
-export function isTooLate(timeMs: number, horizon: number | undefined, latenessMs: number): boolean {
-  return horizon !== undefined && timeMs < horizon - latenessMs;
+export function isLate(
+  timeMs: number,
+  horizon: number | undefined,
+  shape: WindowShape,
+  reach: number,
+): boolean {
+  return (
+    horizon !== undefined &&
+    bucketIndex(timeMs, shape.bucketMs) < bucketIndex(horizon - reach, shape.bucketMs)
+  );
 }
 
 /**
- * The oldest bucket any event that is not too late can still read: bucket(H − L) − N + 1.
- * Older buckets can be dropped without changing any value.
+ * The first bucket the store keeps: bucket(H − R) − N + 1, the first bucket of the window of the
+ * earliest event that is not late. Older buckets can be dropped without changing any value an
+ * event can read.
  */
-export function firstLiveBucket(horizon: number, shape: WindowShape): number {
-  return bucketIndex(horizon - shape.latenessMs, shape.bucketMs) - shape.buckets + 1;
+export function firstKeptBucket(horizon: number, shape: WindowShape, reach: number): number {
+  return bucketIndex(horizon - reach, shape.bucketMs) - shape.buckets + 1;
 }
 
 /**

@@ -6,8 +6,15 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalStack, startLocalStack } from "#local/local-stack";
 import { createDynamoDbClient } from "#shared/adapters/aws-clients";
+import { fromItem } from "#shared/adapters/dynamodb-state-codec";
 import { DynamoDbStateStore } from "#shared/adapters/dynamodb-state-store";
-import { compileFeatureSet, DEFAULT_FEATURE_SET, type FeatureRecord } from "#shared/domain/features/index";
+import {
+  compileFeatureSet,
+  DEFAULT_FEATURE_SET,
+  DEFAULT_LATENESS_ALLOWANCE,
+  type FeatureRecord,
+  markKey,
+} from "#shared/domain/features/index";
 import { TTL_ATTRIBUTE } from "#shared/resources";
 import {
   buildRecords,
@@ -15,12 +22,22 @@ import {
   deliver,
   referenceVectors,
   SHARDS,
+  STREAM,
   scenario,
   T0,
+  TEST_ALLOWANCE,
   TEST_SET,
   touchedEntities,
   type WriteFaults,
 } from "../../unit/features/feature-streams";
+import {
+  B,
+  COMMIT_ORDERS,
+  canonicalItem,
+  DOCUMENTED,
+  runOrder,
+  twoShardRecords,
+} from "../../unit/features/late-scenarios";
 
 /**
  * The DynamoDB state store on DynamoDB Local: random streams delivered with redeliveries,
@@ -79,9 +96,11 @@ describe("DynamoDbStateStore on DynamoDB Local", () => {
       tableName: stack.names.tables.state,
       features: set,
       clock: () => endOfStream,
+      ...TEST_ALLOWANCE,
     });
     let run = 0;
     let decided = 0;
+    let late = 0;
     await fc.assert(
       fc.asyncProperty(scenario(5, 30), async (s) => {
         const shards = buildRecords(s, `i${run++}`);
@@ -91,14 +110,17 @@ describe("DynamoDbStateStore on DynamoDB Local", () => {
         decided += vectors.size;
         for (const [eventId, expected] of vectors) {
           expect({ eventId, ...result.decisions.get(eventId)?.vector }).toEqual({ eventId, ...expected });
+          if (expected.late.length > 0) late++;
         }
-        const lastEvent = Math.max(...result.order.map((e) => Date.parse(e.occurredAt)));
-        for (const at of [lastEvent, endOfStream]) {
+        const times = result.order.map((e) => Date.parse(e.occurredAt)).sort((a, b) => a - b);
+        const lastEvent = times[times.length - 1] as number;
+        for (const at of [times[0] as number, lastEvent, endOfStream]) {
           const reader = new DynamoDbStateStore({
             client,
             tableName: stack.names.tables.state,
             features: set,
             clock: () => at,
+            ...TEST_ALLOWANCE,
           });
           for (const entity of touchedEntities(set, result.order)) {
             const actual = await reader.read(entity.type, entity.values);
@@ -112,6 +134,7 @@ describe("DynamoDbStateStore on DynamoDB Local", () => {
       { numRuns: 25, seed: Number(process.env.VIGIL_PROPERTY_SEED ?? Date.now() % 2 ** 31) },
     );
     expect(decided).toBeGreaterThan(50);
+    expect(late).toBeGreaterThan(5);
     expect(store.stats.conflicts).toBe(0);
   });
 
@@ -133,6 +156,7 @@ describe("DynamoDbStateStore on DynamoDB Local", () => {
         ip: "192.0.2.7",
         ...(i % 2 === 0 ? { amount: "10.00", currency: "EUR", cardFingerprint: "once-card" } : {}),
       }),
+      stream: STREAM,
       shardId: SHARDS[0],
       sequenceNumber: String(1_000 + i),
     }));
@@ -164,7 +188,7 @@ describe("DynamoDbStateStore on DynamoDB Local", () => {
     expect(await again.commit()).toEqual({ failed: [], written: 0, errors: [] });
     const card = await store.read("cardFingerprint", ["once-card"]);
     expect(card.features.find((f) => f.id === "card_spend_24h")?.value).toEqual({ EUR: 10_000 });
-    expect(card.highWater).toEqual({ [SHARDS[0]]: "1018" });
+    expect(card.highWater).toEqual({ [markKey(STREAM, SHARDS[0])]: "1018" });
     expect(card.revision).toBe(1);
   });
 
@@ -177,20 +201,26 @@ describe("DynamoDbStateStore on DynamoDB Local", () => {
       features: compileFeatureSet(DEFAULT_FEATURE_SET),
       clock: () => now,
       maxEventLatenessMs: 7 * 86_400_000,
+      processingLagMs: 3_600_000,
       expiryMarginMs: 86_400_000,
       highWaterRetentionMs: 8 * 86_400_000,
     });
     const event = cleanEvent({ eventId: "ttl-1", at: T0 + 5 * 60_000, userId: "ttl-u", deviceId: "ttl-d" });
-    const pass = await store.prepare([{ event, shardId: SHARDS[1], sequenceNumber: "7" }], new Map());
+    const pass = await store.prepare(
+      [{ event, stream: STREAM, shardId: SHARDS[1], sequenceNumber: "7" }],
+      new Map(),
+    );
     await pass.commit();
     const raw = await client.send(
       new GetItemCommand({ TableName: stack.names.tables.state, Key: { pk: { S: "userId#ttl-u" } } }),
     );
     // user_last_seen_30d: 12 h buckets; its data is out of every window from (bucket(t) + 60) · 12 h,
-    // plus 7 days of accepted lateness, plus 1 day of margin.
+    // plus 7 days of accepted lateness, plus 1 hour of processing lag, plus 1 day of margin.
     const twelveHours = 43_200_000;
     const dataEnd = (Math.floor((T0 + 5 * 60_000) / twelveHours) + 60) * twelveHours;
-    expect(raw.Item?.[TTL_ATTRIBUTE]?.N).toBe(String(Math.ceil((dataEnd + 8 * 86_400_000) / 1000)));
+    expect(raw.Item?.[TTL_ATTRIBUTE]?.N).toBe(
+      String(Math.ceil((dataEnd + 8 * 86_400_000 + 3_600_000) / 1000)),
+    );
 
     // 31 days later the item is still there (TTL is lazy): reads must not see its old data.
     const later = new DynamoDbStateStore({
@@ -219,6 +249,7 @@ describe("DynamoDbStateStore on DynamoDB Local", () => {
     const second = store();
     const record = (i: number, shard: number): FeatureRecord => ({
       event: cleanEvent({ eventId: `race-${i}`, at: T0 + i, userId: `race-u${i}`, deviceId: "race-device" }),
+      stream: STREAM,
       shardId: SHARDS[shard] as string,
       sequenceNumber: String(500 + i),
     });
@@ -232,7 +263,10 @@ describe("DynamoDbStateStore on DynamoDB Local", () => {
     const device = await first.read("deviceId", ["race-device"]);
     const accounts = device.features.find((f) => f.id === "accounts_per_device_1h");
     expect(accounts?.distinctValues).toEqual(["race-u1", "race-u2"]);
-    expect(device.highWater).toEqual({ [SHARDS[0]]: "501", [SHARDS[1]]: "502" });
+    expect(device.highWater).toEqual({
+      [markKey(STREAM, SHARDS[0])]: "501",
+      [markKey(STREAM, SHARDS[1])]: "502",
+    });
   });
 
   it("ends in the reference's state when two shards write shared entities concurrently", async () => {
@@ -255,7 +289,14 @@ describe("DynamoDbStateStore on DynamoDB Local", () => {
     const shards = SHARDS.map((shardId, s) =>
       events
         .filter((e) => Number(e.userId.slice("conc-u".length)) % 2 === s)
-        .map((event, i): FeatureRecord => ({ event, shardId, sequenceNumber: String(1_000 + i) })),
+        .map(
+          (event, i): FeatureRecord => ({
+            event,
+            stream: STREAM,
+            shardId,
+            sequenceNumber: String(1_000 + i),
+          }),
+        ),
     );
     await Promise.all(
       shards.map(async (records) => {
@@ -277,7 +318,7 @@ describe("DynamoDbStateStore on DynamoDB Local", () => {
     expect(store.stats.conflicts).toBeGreaterThan(0);
     // No cap is reached and nothing is late, so the final state does not depend on the order
     // in which the shards' writes interleaved.
-    const { reference } = referenceVectors(features, events);
+    const { reference } = referenceVectors(features, events, DEFAULT_LATENESS_ALLOWANCE);
     const at = T0 + 400 * 500;
     const reader = new DynamoDbStateStore({
       client,
@@ -292,6 +333,59 @@ describe("DynamoDbStateStore on DynamoDB Local", () => {
         features: reference.read(entity.type, entity.values, at),
       });
     }
+  });
+
+  it("ends in the same items in every commit order of two shards sending late events on a shared device, IP and card", async () => {
+    const client = createDynamoDbClient(stack.env);
+    const features = compileFeatureSet(DEFAULT_FEATURE_SET);
+    const finals = [];
+    for (const [name, order] of Object.entries(COMMIT_ORDERS)) {
+      // A prefix per order: each order writes its own entities.
+      const index = Object.keys(COMMIT_ORDERS).indexOf(name);
+      const prefix = `late-${index}`;
+      const ip = `203.0.113.${10 + index}`;
+      const store = new DynamoDbStateStore({
+        client,
+        tableName: stack.names.tables.state,
+        features,
+        clock: () => B,
+      });
+      const records = twoShardRecords(prefix, ip);
+      const vectors = await runOrder(store, records, order);
+      for (const [event, reading] of Object.entries(DOCUMENTED[name] ?? {})) {
+        expect({ name, event, late: vectors.get(event)?.late }).toEqual({ name, event, late: reading.late });
+        expect({ name, event, values: vectors.get(event)?.values }).toMatchObject({
+          name,
+          event,
+          values: reading.values,
+        });
+      }
+      const events = [...records.shard0, ...records.shard1].map((r) => r.record.event);
+      const items = new Map<string, unknown>();
+      for (const entity of touchedEntities(features, events)) {
+        const pk = (await store.read(entity.type, entity.values)).pk;
+        const raw = await client.send(
+          new GetItemCommand({
+            TableName: stack.names.tables.state,
+            Key: { pk: { S: pk } },
+            ConsistentRead: true,
+          }),
+        );
+        if (!raw.Item) throw new Error(`no item for ${pk}`);
+        items.set(pk, canonicalItem(fromItem(pk, raw.Item)));
+      }
+      // Keys and values that name an entity carry the order's prefix and IP: normalize them.
+      finals.push(
+        JSON.parse(
+          JSON.stringify([...items])
+            .replaceAll(prefix, "late")
+            .replaceAll(ip, "ip"),
+        ),
+      );
+    }
+    expect(finals[0].length).toBeGreaterThan(5);
+    expect(finals[1]).toEqual(finals[0]);
+    expect(finals[2]).toEqual(finals[0]);
   });
 
   it("refuses to read an item whose state was written by something else", async () => {
@@ -314,7 +408,7 @@ describe("DynamoDbStateStore on DynamoDB Local", () => {
     );
     const event = cleanEvent({ eventId: "corrupt-1", at: T0, deviceId: "corrupt" });
     await expect(
-      store.prepare([{ event, shardId: SHARDS[0], sequenceNumber: "1" }], new Map()),
+      store.prepare([{ event, stream: STREAM, shardId: SHARDS[0], sequenceNumber: "1" }], new Map()),
     ).rejects.toThrow("unreadable");
   });
 });

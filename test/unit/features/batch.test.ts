@@ -5,9 +5,10 @@ import {
   type FeatureDefinition,
   type FeatureRecord,
   InvalidBatchError,
+  markKey,
   planBatch,
 } from "#shared/domain/features/index";
-import { cleanEvent, SHARDS, T0 } from "./feature-streams";
+import { cleanEvent, SHARDS, STREAM, T0 } from "./feature-streams";
 
 const features: FeatureDefinition[] = [
   { id: "logins", entity: ["userId"], aggregation: { type: "count" }, window: "1h" },
@@ -17,6 +18,7 @@ const set = compileFeatureSet({ features });
 
 const rec = (id: string, seq: string, fields: Record<string, unknown> = {}, shard = 0): FeatureRecord => ({
   event: cleanEvent({ eventId: id, at: T0 + Number(seq), ...fields }),
+  stream: STREAM,
   shardId: SHARDS[shard] as string,
   sequenceNumber: seq,
 });
@@ -83,7 +85,7 @@ describe("prepare and commit", () => {
     expect(result.failed).toEqual([{ shardId: SHARDS[0], sequenceNumber: "11" }]);
     const device = await store.read("deviceId", ["d1"]);
     expect(device.features[0]?.value).toBe(1);
-    expect(device.highWater).toEqual({ [SHARDS[0]]: "10" });
+    expect(device.highWater).toEqual({ [markKey(STREAM, SHARDS[0])]: "10" });
 
     // The redelivery from "11": "c" was decided in the first attempt, "b" was not.
     const retry = await store.prepare(batch.slice(1), new Map([["c", source(batch[2] as FeatureRecord)]]));

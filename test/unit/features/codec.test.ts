@@ -39,11 +39,26 @@ describe("entity state encoding", () => {
       horizon: 1_000_000,
       elements: new Map([["dev-1", [1000, 1001, 1002, 1005]]]),
       marks: new Set([999, 1003]),
+      threshold: undefined,
     });
-    state.highWater.set("shardId-000000000000", { sequenceNumber: "42", recordedAtMs: 7 });
+    state.highWater.set("8kkEtwyr/shardId-000000000000", { sequenceNumber: "42", recordedAtMs: 7 });
     expect(encodeState(state, byKey)).toBe(
-      `{"v":1,"w":{"shardId-000000000000":["42",7]},"f":{"${f.stateKey}":["d",1000000,{"dev-1":[1000,3,2,1]},[999,4]]}}`,
+      `{"v":1,"w":{"8kkEtwyr/shardId-000000000000":["42",7]},"f":{"${f.stateKey}":["d",1000000,{"dev-1":[1000,3,2,1]},[999,4]]}}`,
     );
+    // Once the cap was exceeded, the threshold follows the marks.
+    state.features.set(f.stateKey, {
+      kind: "distinct",
+      horizon: 1_000_000,
+      elements: new Map([["dev-1", [1005]]]),
+      marks: new Set([1003]),
+      threshold: { bucket: 1003, value: "dev-0" },
+    });
+    const encoded = encodeState(state, byKey);
+    expect(encoded).toContain(`"${f.stateKey}":["d",1000000,{"dev-1":[1005,1]},[1003],[1003,"dev-0"]]`);
+    expect(decodeEntity("userId#u", { revision: 1, state: encoded, expiresAt: 0 }, byKey)).toEqual({
+      ...state,
+      revision: 1,
+    });
   });
 
   it("carries states of features it does not know, and refuses what it cannot read", () => {
@@ -64,6 +79,10 @@ describe("entity state encoding", () => {
     );
     expect(corrupt(`{"v":1,"w":{},"f":{"${key}":["c",5,[1]]}}`)).toThrow("bucket list has odd length");
     expect(corrupt('{"v":1,"w":{"s":[1,2]},"f":{}}')).toThrow("high-water mark of s");
+    const distinct = set.features.find((f) => f.id === "u_devices_2m")?.stateKey;
+    expect(corrupt(`{"v":1,"w":{},"f":{"${distinct}":["d",5,{"x":[1,1]},[],[1]]}}`)).toThrow(
+      "threshold is not [bucket, value]",
+    );
     expect(other.version).not.toBe(set.version);
   });
 

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDynamoDbClient } from "#shared/adapters/aws-clients";
 import { DynamoDbStateStore, StateStoreUnavailableError } from "#shared/adapters/dynamodb-state-store";
 import { compileFeatureSet, type FeatureDefinition, type FeatureRecord } from "#shared/domain/features/index";
-import { cleanEvent, SHARDS, T0 } from "./feature-streams";
+import { cleanEvent, SHARDS, STREAM, T0 } from "./feature-streams";
 
 /**
  * Error branches of the DynamoDB state table that DynamoDB Local cannot produce: throttling,
@@ -26,6 +26,7 @@ const features: FeatureDefinition[] = [
 const set = compileFeatureSet({ features });
 const record: FeatureRecord = {
   event: cleanEvent({ eventId: "a", at: T0 }),
+  stream: STREAM,
   shardId: SHARDS[0],
   sequenceNumber: "1",
 };

@@ -8,7 +8,7 @@ import {
   type RecordSource,
 } from "#shared/domain/features/index";
 import type { FeatureStateStore } from "#shared/ports/state-store";
-import { cleanEvent, SHARDS, T0 } from "./feature-streams";
+import { cleanEvent, SHARDS, STREAM, T0 } from "./feature-streams";
 
 /**
  * The protocol the score function follows, as an executable example: look up decisions, prepare,
@@ -82,6 +82,7 @@ describe("the score flow", () => {
       userId: `u${i % 3}`,
       deviceId: "d1",
     }),
+    stream: STREAM,
     shardId: SHARDS[0],
     sequenceNumber: String(100 + i),
   }));

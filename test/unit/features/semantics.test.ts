@@ -3,11 +3,13 @@ import { createMemoryStateStore } from "#shared/adapters/memory-state-table";
 import type { CleanEvent } from "#shared/domain/event/index";
 import {
   compileFeatureSet,
+  DEFAULT_LATENESS_ALLOWANCE,
   type FeatureDefinition,
   type FeatureVector,
+  type LatenessAllowance,
   ReferenceFeatures,
 } from "#shared/domain/features/index";
-import { cleanEvent, SHARDS, T0 } from "./feature-streams";
+import { cleanEvent, SHARDS, STREAM, T0 } from "./feature-streams";
 
 /**
  * The window semantics of docs/features.md with values worked out by hand. Each scenario runs
@@ -17,15 +19,19 @@ import { cleanEvent, SHARDS, T0 } from "./feature-streams";
 
 const S = 1_000;
 
-async function run(features: FeatureDefinition[], events: CleanEvent[]): Promise<FeatureVector[]> {
+async function run(
+  features: FeatureDefinition[],
+  events: CleanEvent[],
+  allowance: LatenessAllowance = DEFAULT_LATENESS_ALLOWANCE,
+): Promise<FeatureVector[]> {
   const set = compileFeatureSet({ features });
-  const reference = new ReferenceFeatures(set);
+  const reference = new ReferenceFeatures(set, allowance);
   const expected = events.map((e) => reference.process(e));
-  const { store } = createMemoryStateStore(set, { clock: () => T0 });
+  const { store } = createMemoryStateStore(set, { clock: () => T0, ...allowance });
   const actual: FeatureVector[] = [];
   for (const [i, event] of events.entries()) {
     const pass = await store.prepare(
-      [{ event, shardId: SHARDS[0], sequenceNumber: String(100 + i) }],
+      [{ event, stream: STREAM, shardId: SHARDS[0], sequenceNumber: String(100 + i) }],
       new Map(),
     );
     await pass.commit();
@@ -67,13 +73,22 @@ describe("window semantics", () => {
     expect(values(v, "n")).toEqual([1, 2, 1]);
   });
 
-  it("neither counts nor reads an event more than the lateness behind the horizon", async () => {
+  it("reads null for an event whose window may reach data no longer kept, and counts it anyway", async () => {
+    // L = 30 s, P = 20 s, S = 5 s: R = 55 s. One-second buckets, 60 of them.
     const f: FeatureDefinition = { ...count1m, lateness: "30s" };
-    const v = await run([f], [at(100), at(69), at(70), at(101)]);
-    // 69 s is 31 s behind 100 s: too late. 70 s is exactly 30 s behind: counted, and reads
-    // buckets 11..70, which do not hold the event at 100 s.
-    expect(values(v, "n")).toEqual([1, null, 1, 3]);
-    expect(v.map((x) => x.late)).toEqual([[], ["n"], [], []]);
+    const allowance = { processingLagMs: 20 * S, maxFutureSkewMs: 5 * S };
+    const v = await run(
+      [f],
+      [at(100), at(44), at(45), at(101), at(30), at(46), at(200), at(145), at(144)],
+      allowance,
+    );
+    // 44 s: bucket 44 is before bucket(100 − 55) = 45: late, but counted. 45 s is not late and
+    // reads buckets −14..45 (44 and itself); 101 s reads 42..101 (44, 45, 100, itself). 30 s is
+    // late and counted; 46 s reads −13..46: 30, 44, 45 and itself. At 200 s the horizon moves:
+    // the store keeps buckets from bucket(145) − 59 = 86 on, so 145 s reads 86..145 (100, 101 and
+    // itself) and 144 s, whose window would reach bucket 85, is late.
+    expect(values(v, "n")).toEqual([1, null, 2, 4, null, 4, 1, 3, null]);
+    expect(v.map((x) => x.late)).toEqual([[], ["n"], [], [], ["n"], [], [], [], ["n"]]);
   });
 
   it("gives first seen including the event and last seen excluding it", async () => {
@@ -148,11 +163,37 @@ describe("window semantics", () => {
       [f],
       [at(1, { userId: "a" }), at(2, { userId: "b" }), at(3, { userId: "c" }), at(70, { userId: "a" })],
     );
-    // At 3 s the cap forgets "a" (seen least recently, in bucket 1) and marks bucket 1: the
-    // value 2 is a lower bound. At 70 s "a" returns and "b" is forgotten (bucket 2 marked); the
-    // window 11..70 holds neither mark, so 1 is exact.
+    // At 3 s the cap is exceeded: the threshold becomes the smallest latest sighting, (1, "a"), so
+    // "a" is forgotten and bucket 1 marked: the value 2 is a lower bound. At 70 s "a" is above the
+    // threshold again and kept; the cap is exceeded again and the threshold rises to (2, "b"):
+    // "b" is forgotten, bucket 2 marked. The window 11..70 holds neither mark: 1 is exact.
     expect(values(v, "users")).toEqual([1, 2, 2, 1]);
     expect(v.map((x) => x.saturated)).toEqual([[], [], ["users"], []]);
+  });
+
+  it("forgets at the cap by bucket and then by value, whatever the order of the sightings", async () => {
+    const f: FeatureDefinition = {
+      id: "users",
+      entity: ["deviceId"],
+      aggregation: { type: "distinct", field: "userId", maxDistinct: 2 },
+      window: "1m",
+    };
+    const sightings = ["a", "b", "c", "d", "a"];
+    const forward = await run(
+      [f],
+      sightings.map((userId, i) => at(5, { userId }, i)),
+    );
+    // All in bucket 5. "c" exceeds the cap: the threshold becomes (5, "a"), the smallest of the
+    // three; "a" is forgotten. "d" exceeds it again: the threshold rises to (5, "b"). The second
+    // "a" is at or below the threshold: forgotten at once. Every reader after the first two is
+    // flagged: bucket 5 is marked.
+    expect(values(forward, "users")).toEqual([1, 2, 2, 2, 2]);
+    expect(forward.map((x) => x.saturated)).toEqual([[], [], ["users"], ["users"], ["users"]]);
+    const backward = await run(
+      [f],
+      [...sightings].reverse().map((userId, i) => at(5, { userId }, 10 + i)),
+    );
+    expect(values(backward, "users")).toEqual([1, 2, 2, 2, 2]);
   });
 
   it("keys combinations on all their fields", async () => {

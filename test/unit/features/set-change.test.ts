@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { createMemoryStateStore } from "#shared/adapters/memory-state-table";
 import type { StateStoreEngine } from "#shared/adapters/state-store-engine";
 import { compileFeatureSet, type FeatureDefinition } from "#shared/domain/features/index";
-import { cleanEvent, SHARDS, T0 } from "./feature-streams";
+import { cleanEvent, SHARDS, STREAM, T0 } from "./feature-streams";
 
 /**
  * Changing the feature set in force (docs/features.md, "Changing the feature set"): unchanged
@@ -34,7 +34,7 @@ async function login(store: StateStoreEngine, minute: number, ip: string) {
   sequence++;
   const event = cleanEvent({ eventId: `e${sequence}`, at: T0 + minute * 60_000, ip });
   const pass = await store.prepare(
-    [{ event, shardId: SHARDS[0], sequenceNumber: String(1000 + sequence) }],
+    [{ event, stream: STREAM, shardId: SHARDS[0], sequenceNumber: String(1000 + sequence) }],
     new Map(),
   );
   const committed = await pass.commit();
@@ -64,7 +64,10 @@ describe("changing the feature set", () => {
   it("lets a prepared pass commit with the set it was prepared with", async () => {
     const { store } = createMemoryStateStore(A, { clock: () => T0 + 10 * 60_000 });
     const event = cleanEvent({ eventId: "p1", at: T0 + 60_000 });
-    const pass = await store.prepare([{ event, shardId: SHARDS[0], sequenceNumber: "1" }], new Map());
+    const pass = await store.prepare(
+      [{ event, stream: STREAM, shardId: SHARDS[0], sequenceNumber: "1" }],
+      new Map(),
+    );
     store.use(B);
     expect((await pass.commit()).written).toBe(1);
     store.use(A);

@@ -8,6 +8,7 @@ import {
   referenceVectors,
   scenario,
   T0,
+  TEST_ALLOWANCE,
   TEST_SET,
   touchedEntities,
   type WriteFaults,
@@ -44,11 +45,16 @@ class FaultyTable extends MemoryStateTable implements WriteFaults {
 describe("feature store engine against the reference", () => {
   it("gives every event the reference's values and ends in the reference's state", async () => {
     let run = 0;
+    const seen = { late: 0, saturated: 0, lateReads: 0 };
     await fc.assert(
       fc.asyncProperty(scenario(1, 40), async (s) => {
         const table = new FaultyTable();
         const endOfStream = T0 + 3_600_000;
-        const store = new StateStoreEngine(table, set, { clock: () => endOfStream, sleep: async () => {} });
+        const store = new StateStoreEngine(table, set, {
+          clock: () => endOfStream,
+          sleep: async () => {},
+          ...TEST_ALLOWANCE,
+        });
         const shards = buildRecords(s, `m${run++}`);
         const result = await deliver(store, table, shards, s.attempts);
 
@@ -56,20 +62,30 @@ describe("feature store engine against the reference", () => {
         expect(result.decisions.size).toBe(vectors.size);
         for (const [eventId, expected] of vectors) {
           expect({ eventId, ...result.decisions.get(eventId)?.vector }).toEqual({ eventId, ...expected });
+          if (expected.late.length > 0) seen.late++;
+          if (expected.saturated.length > 0) seen.saturated++;
         }
-        const lastEvent = Math.max(...result.order.map((e) => Date.parse(e.occurredAt)));
-        for (const at of [lastEvent, endOfStream]) {
-          const reader = new StateStoreEngine(table, set, { clock: () => at });
+        const times = result.order.map((e) => Date.parse(e.occurredAt)).sort((a, b) => a - b);
+        const lastEvent = times[times.length - 1] as number;
+        // Readers before the end see what the store kept (or are late, for both alike).
+        for (const at of [times[0] as number, times[times.length >> 1] as number, lastEvent, endOfStream]) {
+          const reader = new StateStoreEngine(table, set, { clock: () => at, ...TEST_ALLOWANCE });
           for (const entity of touchedEntities(set, result.order)) {
             const actual = await reader.read(entity.type, entity.values);
-            expect({ entity, features: actual.features }).toEqual({
+            expect({ entity, at, features: actual.features }).toEqual({
               entity,
+              at,
               features: reference.read(entity.type, entity.values, at),
             });
+            seen.lateReads += actual.features.filter((f) => f.late).length;
           }
         }
       }),
       { numRuns: 300 },
     );
+    // The streams exercised what this is about: late events, capped distinct counts, late readers.
+    expect(seen.late).toBeGreaterThan(100);
+    expect(seen.saturated).toBeGreaterThan(100);
+    expect(seen.lateReads).toBeGreaterThan(100);
   }, 60_000);
 });

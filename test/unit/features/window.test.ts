@@ -1,15 +1,21 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { createMemoryStateStore } from "#shared/adapters/memory-state-table";
+import { SCORE_PROCESSING_LAG_MS } from "#shared/adapters/state-store-engine";
+import { DEFAULT_DECODE_LIMITS } from "#shared/domain/event/index";
 import {
   bucketIndex,
   compareSequenceNumbers,
+  compileFeatureSet,
+  DEFAULT_LATENESS_ALLOWANCE,
   dataIrrelevantFromMs,
   defaultBucketMs,
-  firstLiveBucket,
+  firstKeptBucket,
   formatDuration,
+  isLate,
   isSequenceNumber,
-  isTooLate,
   parseDuration,
+  reachMs,
   windowRange,
 } from "#shared/domain/features/index";
 
@@ -76,18 +82,78 @@ describe("window math", () => {
     expect(bucketIndex(10 * S, 10 * S)).toBe(1);
   });
 
-  it("calls an event too late only when it is more than the lateness behind the horizon", () => {
-    const horizon = 500 * S;
-    expect(isTooLate(horizon - 30 * S, horizon, shape.latenessMs)).toBe(false);
-    expect(isTooLate(horizon - 30 * S - 1, horizon, shape.latenessMs)).toBe(true);
-    expect(isTooLate(0, undefined, 0)).toBe(false);
+  // P = 20 s of processing lag and S = 5 s of future skew: R = 30 + 20 + 5 = 55 s.
+  const allowance = { processingLagMs: 20 * S, maxFutureSkewMs: 5 * S };
+  const reach = reachMs(shape, allowance);
+
+  it("reaches the lateness plus the processing lag plus the future skew behind the horizon", () => {
+    expect(reach).toBe(55 * S);
   });
 
-  it("keeps exactly the buckets the oldest acceptable reader can read", () => {
-    const horizon = 500 * S; // bucket 50; the oldest reader is at 470 s, bucket 47, reading 42..47
-    expect(firstLiveBucket(horizon, shape)).toBe(42);
-    const oldest = windowRange(horizon - shape.latenessMs, shape);
-    expect(oldest.first).toBe(42);
+  it("calls an event late only when its bucket is before the bucket of H − R", () => {
+    const horizon = 500 * S; // H − R = 445 s, in bucket 44 (440..449.999 s)
+    expect(isLate(440 * S, horizon, shape, reach)).toBe(false);
+    expect(isLate(440 * S - 1, horizon, shape, reach)).toBe(true);
+    expect(isLate(0, undefined, shape, reach)).toBe(false);
+    // An event after the horizon is never late.
+    expect(isLate(horizon + 1, horizon, shape, reach)).toBe(false);
+  });
+
+  it("keeps exactly the buckets the earliest event that is not late can read", () => {
+    const horizon = 500 * S; // the earliest reader is in bucket 44 and reads 39..44
+    expect(firstKeptBucket(horizon, shape, reach)).toBe(39);
+    expect(windowRange(440 * S, shape).first).toBe(39);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 10 ** 9 }),
+        fc.integer({ min: -(10 ** 6), max: 10 ** 6 }),
+        (h, d) => {
+          const t = h + d;
+          const kept = firstKeptBucket(h, shape, reach);
+          // Not late exactly when the whole window lies in what is kept.
+          expect(isLate(t, h, shape, reach)).toBe(windowRange(t, shape).first < kept);
+        },
+      ),
+    );
+  });
+
+  it("never calls late a record that arrived within the lateness and was read within the processing lag", () => {
+    // Every event counted before the read arrived before it and lies at most S after its arrival
+    // (H ≤ now + S); the reader arrived at most P before the read and its event lies at most L
+    // before its arrival.
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 10 ** 6, max: 10 ** 9 }),
+        fc.integer({ min: 0, max: allowance.processingLagMs }),
+        fc.integer({ min: -shape.latenessMs, max: allowance.maxFutureSkewMs }),
+        fc.integer({ min: 0, max: 10 ** 7 }),
+        (arrival, lag, offset, behind) => {
+          const now = arrival + lag;
+          const horizon = now + allowance.maxFutureSkewMs - behind;
+          expect(isLate(arrival + offset, horizon, shape, reach)).toBe(false);
+        },
+      ),
+    );
+  });
+
+  it("defaults the allowance to the score function's maximum record age plus timeout and the decoder's skew", () => {
+    expect(DEFAULT_LATENESS_ALLOWANCE).toEqual({
+      processingLagMs: SCORE_PROCESSING_LAG_MS,
+      maxFutureSkewMs: DEFAULT_DECODE_LIMITS.maxFutureSkewMs,
+    });
+    expect(SCORE_PROCESSING_LAG_MS).toBe(3_660_000);
+  });
+
+  it("refuses a negative allowance, which would prune what a reader within reach needs", () => {
+    const set = compileFeatureSet({
+      features: [{ id: "n", entity: ["deviceId"], aggregation: { type: "count" }, window: "1h" }],
+    });
+    expect(() => createMemoryStateStore(set, { processingLagMs: -1 })).toThrow("processingLagMs");
+    expect(() => createMemoryStateStore(set, { maxFutureSkewMs: 0.5 })).toThrow("maxFutureSkewMs");
+    expect(createMemoryStateStore(set, { processingLagMs: 0, maxFutureSkewMs: 0 }).store.lateness).toEqual({
+      processingLagMs: 0,
+      maxFutureSkewMs: 0,
+    });
   });
 
   it("says when the data falls out of every future window", () => {
