@@ -52,9 +52,20 @@ describe("late events and rule-less cold starts on the local stack", () => {
       expect(d.action).not.toBe("pass");
       expect(d.reasons).toContain("LATE_EVENT");
       expect(d.ruleErrors).toEqual([]);
-      expect(d.late?.features).toContain("registrations_per_device_24h");
+      // 25 h back is beyond the reach of the 1 h device features (docs/features.md, section 3),
+      // within that of the 24 h ones: those are read as of the event's own time.
+      expect(d.late?.features).toContain("accounts_per_device_1h");
+      expect(d.late?.features).not.toContain("registrations_per_device_24h");
       expect(d.late?.action).toBe("review");
       expect(d.versions.rules).toBe(1);
+    }
+    // The late registrations counted into their own time: the fifth of them on the device is a farm.
+    // (The users are spread over two shards, so which registration saw which count depends on timing.)
+    const counts = late.map((d) => d.features?.values.registrations_per_device_24h ?? 0);
+    expect([...counts].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    for (const d of late) {
+      const farm = (d.features?.values.registrations_per_device_24h ?? 0) >= 5;
+      expect(d.action === "block").toBe(farm);
     }
     const m = pipeline.scoreMetrics();
     expect(m.LateEventDecisions).toBe(8);
