@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import {
   type AttributeValue,
   ConditionalCheckFailedException,
@@ -116,8 +117,11 @@ export class DynamoDbReceiptLedger implements ReceiptLedger {
       );
       if (counted.length === 0) return new Set();
       const adds = Object.entries(totals(counted));
-      const names: Record<string, string> = { "#m": mark, "#ttl": TTL_ATTRIBUTE };
+      // Names this request: if the SDK retries it after it went through, the refusal shows it.
+      const token = randomUUID();
+      const names: Record<string, string> = { "#m": mark, "#tok": `${mark}Token`, "#ttl": TTL_ATTRIBUTE };
       const values: Record<string, AttributeValue> = {
+        ":tok": { S: token },
         ":top": { S: top },
         ":at": { S: at.toISOString() },
         ":exp": { N: String(Math.floor(at.getTime() / 1000) + this.retentionSeconds) },
@@ -133,7 +137,7 @@ export class DynamoDbReceiptLedger implements ReceiptLedger {
             TableName: this.tableName,
             Key: { [KEY]: { S: key } },
             UpdateExpression:
-              `SET #m = :top, updatedAt = :at, #ttl = :exp` +
+              `SET #m = :top, #tok = :tok, updatedAt = :at, #ttl = :exp` +
               (adds.length > 0 ? ` ADD ${adds.map((_, i) => `#t${i} :t${i}`).join(", ")}` : ""),
             ConditionExpression: current === null ? "attribute_not_exists(#m)" : "#m = :mark",
             ExpressionAttributeNames: names,
@@ -145,8 +149,14 @@ export class DynamoDbReceiptLedger implements ReceiptLedger {
         return new Set(counted.map((r) => r.sequenceNumber));
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        const stored = error.Item;
+        if (stored?.[`${mark}Token`]?.S === token) {
+          // An SDK retry of this very request, which had gone through: the records are ours.
+          this.seen.set(cacheKey, top);
+          return new Set(counted.map((r) => r.sequenceNumber));
+        }
         // Someone else moved the mark (or the cache was cold): count again from where it stands.
-        this.seen.set(cacheKey, error.Item?.[mark]?.S ?? null);
+        this.seen.set(cacheKey, stored?.[mark]?.S ?? null);
       }
     }
     throw new ReceiptConflictError(
