@@ -17,7 +17,7 @@ const FIXED_DATE =
 const MARKER = /date-safe:\s*\S.{8,}/;
 
 /** `1`-based numbers and text of the lines of `source` with an unexplained fixed date. */
-export function unexplainedFixedDates(source: string): { line: number; text: string }[] {
+function unexplainedFixedDates(source: string): { line: number; text: string }[] {
   const lines = source.split("\n");
   const found: { line: number; text: string }[] = [];
   lines.forEach((text, i) => {
