@@ -96,10 +96,14 @@ describe("every record ends as exactly one decision or one quarantine entry", ()
       (m.EventsDecided ?? 0) + (m.EventsQuarantined ?? 0) + (m.DuplicateEvents ?? 0),
     );
     expect(m.RecordsFailed).toBe(0);
-    const byReason = Object.entries(m).filter(([k]) => k.startsWith("EventsQuarantined{") && !k.endsWith("#values"));
+    const byReason = Object.entries(m).filter(
+      ([k]) => k.startsWith("EventsQuarantined{") && !k.endsWith("#values"),
+    );
     expect(byReason.reduce((n, [, v]) => n + v, 0)).toBe(corpus.length);
     // Decisions by scenario and action add up to the decisions; one latency value per decision.
-    const byScenario = Object.entries(m).filter(([k]) => k.startsWith("Decisions{") && !k.endsWith("#values"));
+    const byScenario = Object.entries(m).filter(
+      ([k]) => k.startsWith("Decisions{") && !k.endsWith("#values"),
+    );
     expect(byScenario.reduce((n, [, v]) => n + v, 0)).toBe(validCount);
     expect(new Set(byScenario.map(([k]) => /scenario=(\w+)/.exec(k)?.[1]))).toEqual(
       new Set(["register", "login", "order", "payment", "coupon_claim"]),
