@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync } from "node:fs";
+import { existsSync, lstatSync, mkdtempSync, readFileSync, symlinkSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -34,14 +34,15 @@ describe("NdjsonAuditSink", () => {
     const dir = mkdtempSync(join(tmpdir(), "vigil-ndjson-"));
     const sink = new NdjsonAuditSink(dir);
     const file = join(dir, auditFileName("vigil-audit-test"));
-    // A directory where the file should be: every append fails (EISDIR), even for root.
-    mkdirSync(file);
+    // The file is a full disk (/dev/full): every append fails with ENOSPC, even for root.
+    symlinkSync("/dev/full", file);
     const [failed] = await sink.write([item("x")]);
-    expect(failed).toMatchObject({ ok: false, retryable: true, reason: "EISDIR" });
+    expect(failed).toMatchObject({ ok: false, retryable: true, reason: "ENOSPC" });
     expect(JSON.stringify(failed)).not.toContain(dir);
-    rmdirSync(file);
+    // Space again: the retry writes the document (it was never in the file).
+    unlinkSync(file);
     expect(await sink.write([item("x")])).toEqual([{ ok: true, result: "created" }]);
-    expect(existsSync(file)).toBe(true);
+    expect(existsSync(file) && lstatSync(file).isFile()).toBe(true);
     expect(readFileSync(file, "utf8")).toContain('"_id":"x"');
   });
 });
