@@ -2,8 +2,9 @@ import type { KinesisStreamBatchResponse, KinesisStreamRecord } from "aws-lambda
 import { type AlertNotification, buildNotification } from "#shared/domain/alerts/alert-notification";
 import { type AlertChannel, type AlertPolicy, planAlert } from "#shared/domain/alerts/alert-policy";
 import { type DecisionMessage, decodeDecisionMessage } from "#shared/domain/decision-message/index";
+import { errorFields } from "#shared/error-fields";
 import type { AlertLedger } from "#shared/ports/alert-ledger";
-import type { AlertPublisher } from "#shared/ports/alert-publisher";
+import type { AlertPublisher, PublishOutcome } from "#shared/ports/alert-publisher";
 
 /** The slice of a logger the use case needs (Powertools' Logger fits). */
 export interface AlertLogger {
@@ -139,41 +140,12 @@ export async function alertRecords(
       deps.logger.error("alert delivery failed, will be retried", {
         eventId: message.eventId,
         id: record.eventID,
-        error: errorName(error),
+        ...errorFields(error),
       });
     }
   }
 
-  if (pending.length > 0) {
-    const outcomes = await deps.publisher.publish(pending.map((p) => p.notification));
-    await Promise.all(
-      pending.map(async ({ record, notification: n }, i) => {
-        const outcome = outcomes[i];
-        try {
-          if (!outcome?.ok) {
-            throw new PublishError(outcome ? `${outcome.code}: ${outcome.message}` : "no outcome");
-          }
-          await deps.ledger.update(n.eventId, n.channel, { state: "sent", messageId: outcome.messageId });
-          bump(counts.sent, `${n.channel}:${n.severity}`);
-          deps.logger.info("alert sent", {
-            eventId: n.eventId,
-            channel: n.channel,
-            severity: n.severity,
-            action: n.action,
-            scenario: n.scenario,
-            messageId: outcome.messageId,
-          });
-        } catch (error) {
-          failed.add(record);
-          deps.logger.error("alert not published, will be retried", {
-            eventId: n.eventId,
-            channel: n.channel,
-            error: error instanceof PublishError ? error.message : errorName(error),
-          });
-        }
-      }),
-    );
-  }
+  if (pending.length > 0) await publishPending(pending, deps, counts, failed);
 
   counts.failed = failed.size;
   deps.logger.info("batch alerted", { ...counts });
@@ -185,6 +157,61 @@ export async function alertRecords(
     },
     counts,
   };
+}
+
+/**
+ * Publishes the batch's allowed notifications and marks each one that went out `sent`. Failures
+ * are per record: a notification that was not published (or whose mark failed) fails its record,
+ * and a publish call that throws (no outcome known) fails every record it carried; the rest stand.
+ */
+async function publishPending(
+  pending: readonly Pending[],
+  deps: AlertDependencies,
+  counts: { sent: Record<string, number> },
+  failed: Set<KinesisStreamRecord>,
+): Promise<void> {
+  let outcomes: readonly PublishOutcome[];
+  try {
+    outcomes = await deps.publisher.publish(pending.map((p) => p.notification));
+  } catch (error) {
+    for (const { record, notification: n } of pending) {
+      failed.add(record);
+      deps.logger.error("alert not published, will be retried", {
+        eventId: n.eventId,
+        channel: n.channel,
+        ...errorFields(error),
+      });
+    }
+    return;
+  }
+  await Promise.all(
+    pending.map(async ({ record, notification: n }, i) => {
+      const outcome = outcomes[i];
+      try {
+        // The service's message text can quote the request: its code names the failure.
+        if (!outcome?.ok) throw new PublishError(outcome ? outcome.code : "no outcome");
+        await deps.ledger.update(n.eventId, n.channel, { state: "sent", messageId: outcome.messageId });
+        bump(counts.sent, `${n.channel}:${n.severity}`);
+        deps.logger.info("alert sent", {
+          eventId: n.eventId,
+          channel: n.channel,
+          severity: n.severity,
+          action: n.action,
+          scenario: n.scenario,
+          messageId: outcome.messageId,
+        });
+      } catch (error) {
+        failed.add(record);
+        deps.logger.error("alert not published, will be retried", {
+          eventId: n.eventId,
+          channel: n.channel,
+          ...(error instanceof PublishError
+            ? { error: "PublishError", code: error.message }
+            : errorFields(error)),
+        });
+      }
+    }),
+  );
 }
 
 /**
@@ -227,9 +254,4 @@ async function decideDelivery(
 
 class PublishError extends Error {
   override readonly name = "PublishError";
-}
-
-/** Errors are logged by name only: SDK messages can quote request content. */
-function errorName(error: unknown): string {
-  return error instanceof Error ? error.name : typeof error;
 }

@@ -185,6 +185,34 @@ describe("alertRecords on DynamoDB Local", () => {
     expect(base.outbox()).toHaveLength(4);
   });
 
+  it("a publish call that throws fails only the records it carried, each reported, and logs no service message", async () => {
+    const base = setup();
+    let throwing = true;
+    const down: AlertPublisher = {
+      publish: async (ns) => {
+        if (throwing)
+          throw Object.assign(new Error(`endpoint refused ${CANARY_VALUES[0]}`), { name: "TimeoutError" });
+        return base.deps.publisher.publish(ns);
+      },
+    };
+    const records = [
+      decisionRecord(lone(base.id("f")), "1"),
+      decisionRecord(recent(base.id("quiet"), { decision: { action: "pass", ruleHits: [] } }), "2"),
+      decisionRecord(lone(base.id("g")), "3"),
+    ];
+    const first = await alertRecords(records, { ...base.deps, publisher: down });
+    expect(first.response.batchItemFailures).toEqual([{ itemIdentifier: "1" }, { itemIdentifier: "3" }]);
+    expect(first.counts).toMatchObject({ failed: 2, notSelected: 1, sent: {} });
+    expect(base.outbox()).toHaveLength(0);
+    expect(base.logger.lines.join("\n")).toContain('"error":"TimeoutError"');
+    for (const canary of CANARY_VALUES) expect(base.logger.lines.join("\n")).not.toContain(canary);
+    throwing = false;
+    const retry = await alertRecords(records, { ...base.deps, publisher: down });
+    expect(retry.response.batchItemFailures).toEqual([]);
+    expect(retry.counts.sent).toEqual({ "sms:critical": 2, "email:critical": 2 });
+    expect(base.outbox()).toHaveLength(4);
+  });
+
   it("does not alert on stale decisions or unreadable records, and logs no PII", async () => {
     const { deps, outbox, id, logger } = setup({}, at(2 * 86_400));
     const result = await alertRecords(

@@ -16,7 +16,8 @@ import type { CleanEvent } from "#shared/domain/event/index";
 import { compileFeatureSet, DEFAULT_FEATURE_SET } from "#shared/domain/features/index";
 import type { ConfigHead, ConfigKind, ConfigStore } from "#shared/ports/config-store";
 
-const T0 = Date.parse("2026-05-01T12:00:00.000Z");
+/** The injected clock starts at the real one, so list and config stamps are never from the past year. */
+const T0 = Math.floor(Date.now() / 1000) * 1000;
 
 const payment: CleanEvent = {
   schemaVersion: 1,
@@ -72,7 +73,7 @@ class CountingStore implements ConfigStore {
 describe("DecisionConfigLoader on DynamoDB Local", () => {
   let stack: LocalStack;
   let store: DynamoDbConfigStore;
-  const who = { author: "ops", now: "2026-05-01T00:00:00.000Z", checkFeatures: false };
+  const who = { author: "ops", now: new Date(T0 - 3_600_000).toISOString(), checkFeatures: false };
 
   beforeAll(async () => {
     stack = await startLocalStack({
