@@ -43,4 +43,3 @@ describe("the stored form of a decision", () => {
     expect(toStoredDecisionContent(blockDecision({ listHits: [] }), refusing).listHits).toEqual([]);
   });
 });
-});
