@@ -258,7 +258,9 @@ const schema = z.object({
     .default("Vigil"),
   [CONTEXT_KEYS.account]: z.coerce.string().regex(ACCOUNT, "a 12-digit account id").optional(),
   [CONTEXT_KEYS.region]: z.string().regex(REGION, "a region like eu-central-1").optional(),
-  [CONTEXT_KEYS.environments]: jsonObject.pipe(z.record(z.enum(PROFILE_NAMES), environment)).optional(),
+  [CONTEXT_KEYS.environments]: jsonObject
+    .pipe(z.partialRecord(z.enum(PROFILE_NAMES), environment))
+    .optional(),
   [CONTEXT_KEYS.tags]: tags.optional(),
   [CONTEXT_KEYS.metricsNamespace]: z
     .string()

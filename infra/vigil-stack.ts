@@ -144,6 +144,7 @@ export class VigilStack extends Stack {
         retain: settings.data.retain,
         retentionDays: audit.retentionDays,
         readerRoleArns: audit.readerRoleArns,
+        metricsNamespace: settings.metricsNamespace,
         ...logs,
       });
     }
@@ -152,6 +153,7 @@ export class VigilStack extends Stack {
       table: tables.config.table,
       tableKey: tables.config.key,
       logEncryptionKey,
+      metricsNamespace: settings.metricsNamespace,
       ...logs,
     });
 

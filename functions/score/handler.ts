@@ -17,12 +17,15 @@ import { DynamoDbStateStore } from "#shared/adapters/dynamodb-state-store";
 import { KinesisDecisionPublisher } from "#shared/adapters/kinesis-decision-publisher";
 import { pseudonymKeySourceFromEnv } from "#shared/adapters/pseudonym-key-from-env";
 import { compileFeatureDocument, ruleMetrics } from "#shared/domain/decision/index";
-import { METRICS_NAMESPACE } from "#shared/resources";
+import { ENV, METRICS_NAMESPACE } from "#shared/resources";
 
 // Composition root: configuration and clients are built once per container (cold start).
 const config = loadScoreConfig(process.env);
 const logger = new Logger({ serviceName: "vigil-score" });
-const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: "vigil-score" });
+const metrics = new Metrics({
+  namespace: process.env[ENV.metricsNamespace] ?? METRICS_NAMESPACE,
+  serviceName: "vigil-score",
+});
 const dynamodb = createDynamoDbClient();
 const decisions = new DynamoDbDecisionStore(dynamodb, config.decisionsTable, config.decisionRetentionSeconds);
 const quarantine = new DynamoDbQuarantineStore(

@@ -140,6 +140,11 @@ export interface AuditDomainProps {
   readonly logRetention?: RetentionDays;
   /** @default "INFO" */
   readonly logLevel?: VigilLogLevel;
+  /**
+   * CloudWatch namespace of the function's metrics.
+   * @default - the VigilFunction default
+   */
+  readonly metricsNamespace?: string;
 }
 
 /**
@@ -213,6 +218,7 @@ export class AuditDomain extends Construct {
       logLevel: props.logLevel,
       logEncryptionKey: props.logEncryptionKey,
       network: this.clientNetwork,
+      metricsNamespace: props.metricsNamespace,
       description: "Vigil: installs the audit index template, ISM policy and access roles",
     });
 

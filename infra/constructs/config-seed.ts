@@ -28,6 +28,11 @@ export interface ConfigSeedProps {
   readonly logRetention?: RetentionDays;
   readonly logLevel?: VigilLogLevel;
   readonly logEncryptionKey?: IKey;
+  /**
+   * CloudWatch namespace of the function's metrics.
+   * @default - the VigilFunction default
+   */
+  readonly metricsNamespace?: string;
 }
 
 /**
@@ -51,6 +56,7 @@ export class ConfigSeed extends Construct {
       logRetention: props.logRetention,
       logLevel: props.logLevel,
       logEncryptionKey: props.logEncryptionKey,
+      metricsNamespace: props.metricsNamespace,
       description: "Vigil: seeds the shipped default configuration of kinds that have none",
     });
     grantActions(this.provider.role, CONFIG_SEED_PERMISSIONS.tables.config, [props.table.tableArn]);
