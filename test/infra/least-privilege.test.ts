@@ -19,7 +19,6 @@ import { type CodeCalls, codeCalls } from "./code-actions.ts";
 import {
   actionsOn,
   asArray,
-  type CfnResourceJson,
   getAtt,
   logicalIdOf,
   type Statement,
@@ -306,5 +305,3 @@ function flatten(value: unknown): string {
   if (join) return join[1].map(flatten).join(join[0]);
   return `<${JSON.stringify(value)}>`;
 }
-
-export type { CfnResourceJson };
