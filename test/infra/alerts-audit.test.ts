@@ -12,6 +12,7 @@ import {
   cdkJsonContext,
   getAtt,
   logicalIdOf,
+  propertiesOf,
   type Statement,
   type SynthesizedVigil,
   statementsOfRole,
@@ -169,7 +170,7 @@ describe("config seed", () => {
       [resource?.[1].DependsOn ?? []].flat().some((d) => d.includes("ConfigSeedProviderRoleDefaultPolicy")),
     ).toBe(true);
     const variables = (
-      resources[logicalIdOf(stack, seed.provider.fn)]?.Properties.Environment as {
+      propertiesOf(resources, logicalIdOf(stack, seed.provider.fn)).Environment as {
         Variables: Record<string, unknown>;
       }
     ).Variables;
@@ -187,8 +188,10 @@ describe("access roles", () => {
   });
 
   it("publish a producer policy: PutRecord(s) on the events stream and its key through Kinesis", () => {
-    const policy = Object.values(resources).find((r) => r.Type === "AWS::IAM::ManagedPolicy");
-    const statements = (policy?.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
+    const [policyId = ""] =
+      Object.entries(resources).find(([, r]) => r.Type === "AWS::IAM::ManagedPolicy") ?? [];
+    const statements = (propertiesOf(resources, policyId).PolicyDocument as { Statement: Statement[] })
+      .Statement;
     expect(statements).toHaveLength(2);
     expect(statements[0]).toMatchObject({
       Action: ["kinesis:PutRecord", "kinesis:PutRecords"],

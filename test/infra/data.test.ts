@@ -12,7 +12,14 @@ import {
   type TableDefinition,
   type TableKey,
 } from "#shared/resources";
-import { asArray, getAtt, logicalIdOf, type Statement, synthesizeVigil } from "./synth-vigil.ts";
+import {
+  asArray,
+  getAtt,
+  logicalIdOf,
+  propertiesOf,
+  type Statement,
+  synthesizeVigil,
+} from "./synth-vigil.ts";
 
 const vigil = synthesizeVigil({ context: { "vigil:profile": "prod" } });
 afterAll(() => vigil.dispose());
@@ -24,7 +31,7 @@ const keyArnOf = (dataClass: "personal" | "pseudonymous") =>
 describe("keys", () => {
   const all = [keys.personalData, keys.data, keys.operations];
   const policyOf = (key: (typeof all)[number]) =>
-    (resources[logicalIdOf(stack, key)]?.Properties.KeyPolicy as { Statement: Statement[] }).Statement;
+    (propertiesOf(resources, logicalIdOf(stack, key)).KeyPolicy as { Statement: Statement[] }).Statement;
 
   it("are three customer-managed keys with rotation, retained in prod", () => {
     template.resourceCountIs("AWS::KMS::Key", 3);

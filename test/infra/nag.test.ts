@@ -55,9 +55,10 @@ function acknowledgedRules(root: IConstruct): AcknowledgedRule[] {
 function unacknowledgedFindings(root: IConstruct): Array<{ rule: string; paths: string[] }> {
   const pack = new AwsSolutionsChecks(undefined, { verbose: false });
   (pack as unknown as { isAcknowledged: () => boolean }).isAcknowledged = () => false;
-  return pack
-    .validateScope(root)
-    .violations.map((v) => ({ rule: v.ruleName, paths: v.violatingResources.map((r) => r.constructPath) }));
+  return pack.validateScope(root).violations.map((v) => ({
+    rule: v.ruleName,
+    paths: v.violatingResources.flatMap((r) => (r.constructPath ? [r.constructPath] : [])),
+  }));
 }
 
 /** An environment-specific id written as the environment-agnostic one, to compare with the docs. */

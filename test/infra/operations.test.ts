@@ -3,7 +3,14 @@ import { afterAll, describe, expect, it } from "vitest";
 import { CONTEXT_KEYS } from "#infra/settings";
 import { SCORE_METRICS } from "#shared/metrics";
 import { STACK_OUTPUTS } from "#shared/stack-outputs";
-import { asArray, getAtt, logicalIdOf, type Statement, synthesizeVigil } from "./synth-vigil.ts";
+import {
+  asArray,
+  getAtt,
+  logicalIdOf,
+  propertiesOf,
+  type Statement,
+  synthesizeVigil,
+} from "./synth-vigil.ts";
 
 interface AlarmProperties {
   readonly AlarmActions?: unknown[];
@@ -169,7 +176,7 @@ describe("operations topic", () => {
     expect(cloudwatch).toMatchObject({ Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey*"] });
     for (const key of [stack.data.keys.personalData, stack.data.keys.data]) {
       const statements = (
-        resources[logicalIdOf(stack, key)]?.Properties.KeyPolicy as { Statement: Statement[] }
+        propertiesOf(resources, logicalIdOf(stack, key)).KeyPolicy as { Statement: Statement[] }
       ).Statement;
       expect(JSON.stringify(statements)).not.toContain("cloudwatch.amazonaws.com");
     }

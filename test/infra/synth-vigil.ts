@@ -153,3 +153,13 @@ export function actionsOn(statements: readonly Statement[], resource: unknown): 
 
 /** `{"Fn::GetAtt": [id, "Arn"]}`. */
 export const getAtt = (logicalId: string, attribute = "Arn") => ({ "Fn::GetAtt": [logicalId, attribute] });
+
+/** The properties of the resource with a logical id; throws when the template has no such resource. */
+export function propertiesOf(
+  resources: Record<string, CfnResourceJson>,
+  logicalId: string,
+): Record<string, unknown> {
+  const resource = resources[logicalId];
+  if (!resource) throw new Error(`the template has no resource ${logicalId}`);
+  return resource.Properties;
+}
