@@ -39,5 +39,5 @@ export const STACK_OUTPUTS = {
 /** An output key of the Vigil stack. */
 export type StackOutputKey = keyof typeof STACK_OUTPUTS;
 
-/** Environment variable to set the CLI uses to name the stack it works on (same as `--stack`). */
+/** Environment variable naming the stack the CLI works on (the same as its `--stack` option). */
 export const STACK_ENV_VAR = "VIGIL_STACK";
