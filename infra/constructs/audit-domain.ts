@@ -24,6 +24,7 @@ import { VigilFunction, type VigilFunctionProps, type VigilLogLevel } from "#inf
 import type { OpenSearchAction } from "#infra/function-permissions";
 import { grantActions } from "#infra/grants";
 import { acknowledgeWildcardResources } from "#infra/nag";
+import { AUDIT_LOGGING_PATH } from "#shared/adapters/opensearch-audit-logging";
 import { auditIndexPattern, DEFAULT_AUDIT_INDEX_PREFIX } from "#shared/domain/audit/audit-document";
 import { ismPolicyId, readerRoleName, templateName, writerRoleName } from "#shared/domain/audit/audit-index";
 import type { FunctionDefinition } from "#shared/resources";
@@ -42,8 +43,9 @@ export const AUDIT_SETUP_FUNCTION: FunctionDefinition = {
 };
 
 /**
- * The exact requests the setup function makes (`shared/adapters/opensearch-audit-setup.ts`): PUT the
- * index template, GET and PUT the ISM policy, PUT the writer and reader roles and their mappings.
+ * The exact requests the setup function makes (`shared/adapters/opensearch-audit-setup.ts`,
+ * `opensearch-audit-logging.ts`): PUT the index template, GET and PUT the ISM policy, PUT the writer
+ * and reader roles and their mappings, PUT the audit log configuration.
  */
 export function setupRequests(prefix: string): Array<{ action: OpenSearchAction; path: string }> {
   const policy = `_plugins/_ism/policies/${ismPolicyId(prefix)}`;
@@ -55,6 +57,7 @@ export function setupRequests(prefix: string): Array<{ action: OpenSearchAction;
       { action: "es:ESHttpPut" as const, path: `_plugins/_security/api/roles/${role}` },
       { action: "es:ESHttpPut" as const, path: `_plugins/_security/api/rolesmapping/${role}` },
     ]),
+    { action: "es:ESHttpPut", path: AUDIT_LOGGING_PATH },
   ];
 }
 

@@ -248,10 +248,11 @@ export function estimateCost(
   // CloudWatch.
   const auditDeployed = mappings.some((m) => m.service === "vigil-audit");
   const series = WORKLOAD.metricSeriesBeyondRules - (auditDeployed ? 0 : 4) + 2 * WORKLOAD.shippedRules;
+  // A custom metric is billed for the hours it is published: idle, the functions publish none.
   line({
     service: "CloudWatch",
-    item: `${series} custom metric series`,
-    fixed: series * PRICES.cloudwatch.metricMonth,
+    item: `${series} custom metric series${eventsPerDay > 0 ? "" : " (none published while idle)"}`,
+    fixed: eventsPerDay > 0 ? series * PRICES.cloudwatch.metricMonth : 0,
     variable: 0,
   });
   let alarmMetrics = 0;

@@ -51,7 +51,7 @@ export interface CodeCalls {
  * Bundles a function entry with the options of `shared/bundling.ts` (in memory, with a metafile),
  * keeps the repository's own source files that contribute bytes to the output (tree-shaken files
  * do not), and collects the SDK commands they construct (`new XCommand(`) and the OpenSearch
- * requests they make (`.bulk(` is a POST; `request("VERB", ...)`). Throws on a command missing
+ * requests they make (`.bulk(` is a POST; `request("VERB", ...)` and `method: "VERB"`). Throws on a command missing
  * from {@link COMMAND_ACTIONS}. The granularity is the file: a method of an adapter the function
  * never calls still counts when the adapter's file is bundled (e.g. the quarantine store's Scan in
  * score), so the declared lists in `infra/function-permissions.ts` are the finer statement.
@@ -91,7 +91,7 @@ export async function codeCalls(entry: string): Promise<CodeCalls> {
           actions.add(`dynamodb:${item[1]}Item`);
     }
     if (/\.bulk\(/.test(text)) actions.add("es:ESHttpPost");
-    for (const match of text.matchAll(/request\(\s*"(GET|PUT|POST|DELETE|HEAD)"/g)) {
+    for (const match of text.matchAll(/(?:request\(\s*|method:\s*)"(GET|PUT|POST|DELETE|HEAD)"/g)) {
       const verb = match[1] as string;
       actions.add(`es:ESHttp${verb[0]}${verb.slice(1).toLowerCase()}`);
     }
