@@ -11,6 +11,7 @@ export interface StackOutputDefinition {
   readonly envVar: string | null;
 }
 
+/** Every output of the Vigil stack, by output key (CloudFormation logical id of the output). */
 export const STACK_OUTPUTS = {
   EventsStreamName: { description: "Events stream (producers put here)", envVar: STREAMS.events.envVar },
   DecisionsStreamName: { description: "Decisions stream", envVar: STREAMS.decisions.envVar },

@@ -20,6 +20,7 @@ export const HOURS_PER_MONTH = 730;
 /** Days in a month for per-day volumes (365 / 12). */
 export const DAYS_PER_MONTH = 30.42;
 
+/** List prices by service (USD, us-east-1, on demand); see the header for their date and caveats. */
 export const PRICES = {
   kinesis: {
     /** Provisioned mode, per shard-hour. */
