@@ -11,13 +11,20 @@ import { registerQuarantineCommands } from "#cli/commands/quarantine";
 import { registerReportCommands } from "#cli/commands/report";
 import { registerRulesCommands } from "#cli/commands/rules";
 import { registerSimulateCommand } from "#cli/commands/simulate";
+import { useStack } from "#cli/env";
 import { CliError } from "#cli/output";
+import { STACK_ENV_VAR } from "#shared/stack-outputs";
 
 const program = new Command()
   .name("vigil")
   .description("Vigil: real-time risk control on AWS. Operator CLI and local stack.")
   .showHelpAfterError()
-  .exitOverride();
+  .exitOverride()
+  .option("--stack <name>", `read resource names from a deployed stack's Outputs (or set ${STACK_ENV_VAR})`)
+  .hook("preAction", async () => {
+    const stackName = (program.opts() as { stack?: string }).stack ?? process.env[STACK_ENV_VAR];
+    if (stackName) await useStack(stackName);
+  });
 
 registerLocalCommands(program);
 registerDemoCommand(program);

@@ -19,12 +19,15 @@ import { KinesisDecisionPublisher } from "#shared/adapters/kinesis-decision-publ
 import { pseudonymKeySourceFromEnv } from "#shared/adapters/pseudonym-key-from-env";
 import { compileFeatureDocument, decisionSafetyMetrics, ruleMetrics } from "#shared/domain/decision/index";
 import { createPseudonymizer } from "#shared/domain/decision-message/index";
-import { METRICS_NAMESPACE } from "#shared/resources";
+import { ENV, METRICS_NAMESPACE } from "#shared/resources";
 
 // Composition root: configuration and clients are built once per container (cold start).
 const config = loadScoreConfig(process.env);
 const logger = new Logger({ serviceName: "vigil-score" });
-const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: "vigil-score" });
+const metrics = new Metrics({
+  namespace: process.env[ENV.metricsNamespace] ?? METRICS_NAMESPACE,
+  serviceName: "vigil-score",
+});
 const dynamodb = createDynamoDbClient();
 const decisions = new DynamoDbDecisionStore(dynamodb, config.decisionsTable, config.decisionRetentionSeconds);
 // Receipt marks share the decisions table and its retention (far longer than a record can be redelivered).

@@ -6,7 +6,8 @@ import type { AddressInfo } from "node:net";
  * `create`/`index` actions, per-item results with `errors: true`, 409 on an existing `_id`),
  * composable index templates whose mappings it enforces (unknown field under `dynamic: strict`,
  * wrong type: 400 `strict_dynamic_mapping_exception` / `mapper_parsing_exception`, as OpenSearch
- * answers), ISM policies with sequence-number locking, security roles and role mappings, and
+ * answers), ISM policies with sequence-number locking, security roles and role mappings, the
+ * security plugin's audit log configuration, and
  * `_search` answered by a test-supplied function. Tests script throttling (whole-request 429) and
  * per-item failures.
  */
@@ -28,6 +29,8 @@ export interface FakeOpenSearch {
   readonly policies: Map<string, { seqNo: number; body: Json }>;
   readonly roles: Map<string, Json>;
   readonly roleMappings: Map<string, Json>;
+  /** The security plugin's audit log configuration, once PUT. */
+  auditConfig: Json | undefined;
   /** Every request, `METHOD path`. */
   readonly requests: string[];
   /** Requests that carried an AWS SigV4 Authorization header. */
@@ -156,6 +159,7 @@ export async function startFakeOpenSearch(): Promise<FakeOpenSearch> {
     policies: new Map(),
     roles: new Map(),
     roleMappings: new Map(),
+    auditConfig: undefined,
     requests: [],
     signedRequests: 0,
     throttleNext(n) {
@@ -282,6 +286,11 @@ export async function startFakeOpenSearch(): Promise<FakeOpenSearch> {
     if (security && method === "PUT") {
       (security[1] === "roles" ? fake.roles : fake.roleMappings).set(security[2] as string, json());
       send(res, 200, { status: "OK" });
+      return;
+    }
+    if (path === "/_plugins/_security/api/audit/config" && method === "PUT") {
+      fake.auditConfig = json();
+      send(res, 200, { status: "OK", message: "'config' updated." });
       return;
     }
     const search = /^\/([^/]+)\/_search$/.exec(path);

@@ -1,0 +1,131 @@
+import type { StreamKey, TableKey } from "#shared/resources";
+
+/**
+ * What each function's own code calls, resource by resource, read from the code (handlers, use
+ * cases and the adapters they build). The constructs grant exactly these actions and nothing else;
+ * `test/infra/least-privilege.test.ts` checks the template against this list and this list against
+ * the SDK commands in each function's bundled sources, and docs/infra.md lists it. A change in what
+ * a function calls is a change here.
+ *
+ * Actions Lambda or another service performs on the function's behalf (reading its event source,
+ * sending to its failure queue, KMS through a data service, logs, X-Ray, VPC interfaces) are not in
+ * this list: they follow from the wiring and are listed in {@link ON_BEHALF_ACTIONS}.
+ */
+export interface CodePermissions {
+  /** DynamoDB actions per table. `TransactWriteItems` needs the actions of its items. */
+  readonly tables?: Readonly<Partial<Record<TableKey, readonly DynamoDbAction[]>>>;
+  /** Kinesis actions per stream the function puts records on. */
+  readonly streams?: Readonly<Partial<Record<StreamKey, readonly KinesisPutAction[]>>>;
+  /** `secretsmanager:GetSecretValue` on the pseudonymization key secret. */
+  readonly pseudonymKey?: readonly "secretsmanager:GetSecretValue"[];
+  /** `sns:Publish` on the alert topic (Publish and PublishBatch). */
+  readonly alertTopic?: readonly "sns:Publish"[];
+  /** OpenSearch HTTP verbs and the exact paths they are used on, in the audit domain. */
+  readonly auditDomain?: ReadonlyArray<{ readonly action: OpenSearchAction; readonly path: string }>;
+}
+
+/** DynamoDB data-plane actions a Vigil function may be granted. */
+export type DynamoDbAction =
+  | "dynamodb:GetItem"
+  | "dynamodb:BatchGetItem"
+  | "dynamodb:PutItem"
+  | "dynamodb:UpdateItem"
+  | "dynamodb:Query";
+
+/** Kinesis write actions. */
+export type KinesisPutAction = "kinesis:PutRecord" | "kinesis:PutRecords";
+
+/** OpenSearch HTTP actions. */
+export type OpenSearchAction = "es:ESHttpGet" | "es:ESHttpPut" | "es:ESHttpPost";
+
+/**
+ * The stream consumers' calls, by `FUNCTIONS` key:
+ *
+ * - score: decisions table GetItem (the winner of a lost race), BatchGetItem (has this eventId been
+ *   decided), PutItem (conditional put of the decision and of duplicate markers); state table
+ *   BatchGetItem (entity items of a batch) and UpdateItem (one conditional write per entity); config
+ *   table BatchGetItem (heads of every kind) and GetItem (a version); quarantine table PutItem (entry
+ *   and chunks); PutRecords on the decisions stream; GetSecretValue on the pseudonymization key.
+ * - alert: alerts table PutItem (conditional delivery claim), GetItem (the claim that won),
+ *   BatchGetItem (throttle windows), UpdateItem (delivery state, suppressed counts, and the window
+ *   updates of its TransactWriteItems); Publish on the alert topic.
+ * - audit: quarantine table PutItem (refused documents); POST `_bulk` on the audit domain.
+ */
+export const CONSUMER_PERMISSIONS = {
+  score: {
+    tables: {
+      decisions: ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem"],
+      state: ["dynamodb:BatchGetItem", "dynamodb:UpdateItem"],
+      config: ["dynamodb:GetItem", "dynamodb:BatchGetItem"],
+      quarantine: ["dynamodb:PutItem"],
+    },
+    streams: { decisions: ["kinesis:PutRecords"] },
+    pseudonymKey: ["secretsmanager:GetSecretValue"],
+  },
+  alert: {
+    tables: {
+      alerts: ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+    },
+    alertTopic: ["sns:Publish"],
+  },
+  audit: {
+    tables: { quarantine: ["dynamodb:PutItem"] },
+    auditDomain: [{ action: "es:ESHttpPost", path: "_bulk" }],
+  },
+} as const satisfies Record<string, CodePermissions>;
+
+/**
+ * The seeding custom resource's provider: config table BatchGetItem (heads), PutItem (the version and
+ * head puts of its TransactWriteItems) and GetItem (the head after a conflict).
+ */
+export const CONFIG_SEED_PERMISSIONS = {
+  tables: { config: ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem"] },
+} as const satisfies CodePermissions;
+
+/**
+ * Actions granted for what Lambda and AWS services do on a function's behalf, with the reason. The
+ * KMS actions are always conditioned on `kms:ViaService` of the service named.
+ */
+export const ON_BEHALF_ACTIONS = {
+  "kinesis:DescribeStream":
+    "the event source mapping reads the source stream (Lambda's documented permissions)",
+  "kinesis:DescribeStreamSummary": "the event source mapping reads the source stream",
+  "kinesis:GetRecords": "the event source mapping reads the source stream",
+  "kinesis:GetShardIterator": "the event source mapping reads the source stream",
+  "kinesis:ListShards": "the event source mapping reads the source stream",
+  "sqs:SendMessage": "the event source mapping sends a failure record to the function's failure queue",
+  "kms:Decrypt":
+    "through Kinesis (reading an encrypted stream), DynamoDB (the table key of an encrypted table), SQS and SNS (sending to an encrypted queue or topic) and Secrets Manager (the secret)",
+  "kms:GenerateDataKey":
+    "through Kinesis (putting records on an encrypted stream), SQS and SNS (sending to an encrypted queue or topic)",
+  "logs:CreateLogStream": "Lambda writes the function's logs to its own log group",
+  "logs:PutLogEvents": "Lambda writes the function's logs to its own log group",
+  "xray:PutTraceSegments": "active tracing (no resource-level permissions exist)",
+  "xray:PutTelemetryRecords": "active tracing (no resource-level permissions exist)",
+  "ec2:CreateNetworkInterface": "functions in the VPC: Lambda attaches the function to its subnets",
+  "ec2:DescribeNetworkInterfaces": "functions in the VPC: Lambda attaches the function to its subnets",
+  "ec2:DeleteNetworkInterface": "functions in the VPC: Lambda detaches the function",
+  "ec2:AssignPrivateIpAddresses": "functions in the VPC: Lambda manages the interface's addresses",
+  "ec2:UnassignPrivateIpAddresses": "functions in the VPC: Lambda manages the interface's addresses",
+} as const;
+
+/** An action granted on a function's behalf. */
+export type OnBehalfAction = keyof typeof ON_BEHALF_ACTIONS;
+
+/** What the event source mapping needs on the source stream (Lambda documents these five). */
+export const EVENT_SOURCE_READ_ACTIONS: readonly OnBehalfAction[] = [
+  "kinesis:DescribeStream",
+  "kinesis:DescribeStreamSummary",
+  "kinesis:GetRecords",
+  "kinesis:GetShardIterator",
+  "kinesis:ListShards",
+];
+
+/** ENI management for a function attached to a VPC (the actions of AWSLambdaVPCAccessExecutionRole). */
+export const VPC_ACCESS_ACTIONS: readonly OnBehalfAction[] = [
+  "ec2:CreateNetworkInterface",
+  "ec2:DescribeNetworkInterfaces",
+  "ec2:DeleteNetworkInterface",
+  "ec2:AssignPrivateIpAddresses",
+  "ec2:UnassignPrivateIpAddresses",
+];
