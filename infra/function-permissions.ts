@@ -41,8 +41,9 @@ export type OpenSearchAction = "es:ESHttpGet" | "es:ESHttpPut" | "es:ESHttpPost"
 /**
  * The stream consumers' calls, by `FUNCTIONS` key:
  *
- * - score: decisions table GetItem (the winner of a lost race), BatchGetItem (has this eventId been
- *   decided), PutItem (conditional put of the decision and of duplicate markers); state table
+ * - score: decisions table GetItem (the winner of a lost race, a receipt mark), BatchGetItem (has this
+ *   eventId been decided), PutItem (conditional put of the decision and of duplicate markers),
+ *   UpdateItem (the receipt ledger's conditional mark moves, docs/data-quality.md); state table
  *   BatchGetItem (entity items of a batch) and UpdateItem (one conditional write per entity); config
  *   table BatchGetItem (heads of every kind) and GetItem (a version); quarantine table PutItem (entry
  *   and chunks); PutRecords on the decisions stream; GetSecretValue on the pseudonymization key.
@@ -54,7 +55,7 @@ export type OpenSearchAction = "es:ESHttpGet" | "es:ESHttpPut" | "es:ESHttpPost"
 export const CONSUMER_PERMISSIONS = {
   score: {
     tables: {
-      decisions: ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem"],
+      decisions: ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
       state: ["dynamodb:BatchGetItem", "dynamodb:UpdateItem"],
       config: ["dynamodb:GetItem", "dynamodb:BatchGetItem"],
       quarantine: ["dynamodb:PutItem"],
@@ -81,6 +82,30 @@ export const CONSUMER_PERMISSIONS = {
 export const CONFIG_SEED_PERMISSIONS = {
   tables: { config: ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem"] },
 } as const satisfies CodePermissions;
+
+/**
+ * Actions a function's bundle can construct but its code never calls, by function, with the reason:
+ * the infra test finds calls per source file, and these files also hold methods other programs use.
+ * Every other action found in a bundle must be granted (the test fails on an action the code needs
+ * and the role lacks, which would otherwise surface as AccessDenied in production).
+ */
+export const BUNDLED_NOT_CALLED: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  score: {
+    "dynamodb:Query": "the config store's version listing (vigil rules list), not the loader",
+    "dynamodb:Scan": "the quarantine store's listing (vigil quarantine list), not the put score makes",
+  },
+  alert: {},
+  audit: {
+    "dynamodb:Scan": "the audit quarantine's listing (vigil audit quarantine)",
+    "dynamodb:UpdateItem": "the audit quarantine's markReplayed (vigil audit reindex)",
+  },
+  configSeed: {
+    "dynamodb:Query": "the config store's version listing, not the seeding",
+    "dynamodb:UpdateItem": "no seeding path updates an item; the store's other writers do",
+    "es:ESHttpPut": "a shared helper file bundled with the store; the seed never calls OpenSearch",
+  },
+  auditSetup: {},
+};
 
 /**
  * Actions granted for what Lambda and AWS services do on a function's behalf, with the reason. The

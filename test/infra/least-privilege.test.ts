@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AUDIT_SETUP_FUNCTION, setupRequests } from "#infra/constructs/audit-domain";
 import { CONFIG_SEED_FUNCTION } from "#infra/constructs/config-seed";
 import {
+  BUNDLED_NOT_CALLED,
   CONFIG_SEED_PERMISSIONS,
   CONSUMER_PERMISSIONS,
   type CodePermissions,
@@ -133,6 +134,21 @@ for (const variant of [
             if (action in ON_BEHALF_ACTIONS) continue;
             expect(declared, `${action} is granted but not declared for ${fn.name}`).toContain(action);
             expect(code?.actions, `${action} is granted but ${fn.name}'s code never calls it`).toContain(
+              action,
+            );
+          }
+        });
+
+        it("grants every action its code calls (but those bundled and never called, each with a reason)", () => {
+          const code = calls.get(fn.definition.entry);
+          const granted = new Set(allowed.flatMap((s) => asArray(s.Action)));
+          const notCalled = BUNDLED_NOT_CALLED[fn.name] ?? {};
+          for (const action of code?.actions ?? []) {
+            if (action in notCalled) continue;
+            expect(granted, `${fn.name}'s code calls ${action}, which its role lacks`).toContain(action);
+          }
+          for (const action of Object.keys(notCalled)) {
+            expect(code?.actions, `${action} is listed as bundled for ${fn.name} but is not`).toContain(
               action,
             );
           }
