@@ -1,2 +1,3 @@
+export * from "#shared/domain/labels/label-file";
 export * from "#shared/domain/labels/label-schema";
 export * from "#shared/domain/labels/labels-as-of";
