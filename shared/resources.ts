@@ -151,7 +151,14 @@ export const FUNCTIONS = {
     handler: "handler",
     memoryMiB: 1024,
     timeoutSeconds: 60,
-    tables: { decisions: "readWrite", state: "readWrite", config: "read", quarantine: "readWrite" },
+    tables: {
+      decisions: "readWrite",
+      state: "readWrite",
+      config: "read",
+      quarantine: "readWrite",
+      // Challenge outcomes become labels (conditional puts only).
+      labels: "write",
+    },
     publishes: ["decisions"],
     eventSource: {
       stream: "events",

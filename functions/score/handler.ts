@@ -12,6 +12,7 @@ import {
 } from "#shared/adapters/decision-config-loader";
 import { DynamoDbConfigStore } from "#shared/adapters/dynamodb-config-store";
 import { DynamoDbDecisionStore } from "#shared/adapters/dynamodb-decision-store";
+import { DynamoDbLabelStore } from "#shared/adapters/dynamodb-label-store";
 import { DynamoDbQuarantineStore } from "#shared/adapters/dynamodb-quarantine-store";
 import { DynamoDbStateStore } from "#shared/adapters/dynamodb-state-store";
 import { KinesisDecisionPublisher } from "#shared/adapters/kinesis-decision-publisher";
@@ -30,6 +31,7 @@ const quarantine = new DynamoDbQuarantineStore(
   config.quarantineTable,
   config.quarantineRetentionSeconds,
 );
+const labels = new DynamoDbLabelStore(dynamodb, config.labelsTable);
 // Starts with the built-in feature set; each batch switches to the set in force (config table).
 const features = new DynamoDbStateStore({
   client: dynamodb,
@@ -59,6 +61,7 @@ export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamB
     decisions,
     publisher,
     quarantine,
+    labels,
     features,
     decide: (clean, vector) => loaded.engine.decide({ event: clean, features: vector }, Date.now()),
     limits: config.limits,

@@ -1,4 +1,5 @@
 import type { KinesisStreamBatchResponse, KinesisStreamRecord } from "aws-lambda";
+import { storedEventFields } from "#shared/domain/decision/model/model-event-fields";
 import {
   type CleanEvent,
   type DecodeLimits,
@@ -6,8 +7,10 @@ import {
   type QuarantineReason,
 } from "#shared/domain/event/index";
 import type { FeatureRecord, FeatureVector, RecordSource } from "#shared/domain/features/index";
+import { challengeOutcomeLabel } from "#shared/domain/labels/index";
 import type { DecidedEvent, DecisionPublisher } from "#shared/ports/decision-publisher";
 import type { DecisionContent, DecisionRecord, DecisionStore } from "#shared/ports/decision-store";
+import type { LabelStore } from "#shared/ports/label-store";
 import type { QuarantineEntry, QuarantineStore } from "#shared/ports/quarantine-store";
 import type { FeatureStateStore } from "#shared/ports/state-store";
 
@@ -26,6 +29,8 @@ export interface ScoreDependencies {
   /** The decisions stream; every stored decision is published at least once. */
   readonly publisher: DecisionPublisher;
   readonly quarantine: QuarantineStore;
+  /** Where a challenge outcome's label goes (docs/labels.md). */
+  readonly labels: Pick<LabelStore, "put">;
   readonly features: FeatureStateStore;
   readonly decide: Decide;
   readonly limits?: Partial<DecodeLimits>;
@@ -200,10 +205,15 @@ export async function scoreRecords(
         occurredAt: at.event.occurredAt,
         decidedAt,
         features: vector,
+        eventFields: storedEventFields(at.event),
         source: sourceOf(at),
       };
+      // A challenge outcome's label is written before its decision: put is idempotent, so if the
+      // decision write fails the retry writes the label again, and a stored decision means it is there.
+      const label = at.event.type === "challenge_outcome" ? challengeOutcomeLabel(at.event) : undefined;
       writes.push(
         settle(at.record, async () => {
+          if (label !== undefined) await deps.labels.put([label]);
           if ((await deps.decisions.putIfAbsent(decision)) === "stored") return { kind: "decided", decision };
           lostRaces.push(sourceOf(at));
           // Another delivery of this eventId won; the stored decision says which.

@@ -1,4 +1,5 @@
 import type { EngineDecision } from "#shared/domain/decision/index";
+import type { StoredEventFields } from "#shared/domain/decision/model/model-event-fields";
 import type { EventType } from "#shared/domain/event/index";
 import type { FeatureVector } from "#shared/domain/features/index";
 
@@ -17,6 +18,8 @@ export interface DecisionRecord extends DecisionContent {
   readonly decidedAt: string;
   /** The exact feature values the event was decided with. */
   readonly features?: FeatureVector;
+  /** The non-identifying event fields a model reads (country, currency, amount), for training sets. */
+  readonly eventFields?: StoredEventFields;
   /** Where the event came from: stream shard and sequence number, for tracing a decision back. */
   readonly source: { readonly shardId: string; readonly sequenceNumber: string };
 }
