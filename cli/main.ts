@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { registerAlertsCommands } from "#cli/commands/alerts";
 import { registerAuditCommands } from "#cli/commands/audit";
+import { registerCasesCommands } from "#cli/commands/cases";
 import { registerDemoCommand } from "#cli/commands/demo";
 import { registerEvaluateCommand } from "#cli/commands/evaluate";
 import { registerEventCommands } from "#cli/commands/events";
@@ -28,6 +29,7 @@ registerFeatureCommands(program);
 registerRulesCommands(program);
 registerListsCommands(program);
 registerLabelsCommands(program);
+registerCasesCommands(program);
 registerAlertsCommands(program);
 registerAuditCommands(program);
 registerReportCommands(program);
