@@ -368,7 +368,7 @@ console.log(
   `Vigil decision engine benchmark: Node ${process.version}, one core, ${inputs.length} events (${fraud} labelled fraud), best of ${ROUNDS} rounds`,
 );
 console.log(
-  `rules: ${active} active + ${shadow} shadow (default rules.yaml); model: ${model.id} ${model.version} (${model.artifact.terms.length} terms); lists: default`,
+  `rules: ${active} active + ${shadow} shadow (default rules.yaml); model: ${model.id} ${model.version} (${"terms" in model.artifact ? `${model.artifact.terms.length} terms` : `${model.artifact.trees.length} trees`}); lists: default`,
 );
 console.log(
   `parity: identical rule hits and actions from all three on ${inputs.length}/${inputs.length} events`,
