@@ -37,10 +37,13 @@ export interface DatasetDecision {
 /**
  * What to do with a decision that has no label at the cutoff.
  * - `exclude`: leave it out (the default: unknown is not legit).
- * - `assume-legit`: take it as legit when its event is at least `minAgeMs` older than the cutoff
- *   (the outcome window has passed, e.g. the card networks' chargeback period), optionally keeping
- *   only a deterministic `sampleRate` share of them (chosen by a hash of the eventId, so the same
- *   export gives the same rows); younger ones are excluded.
+ * - `assume-legit`: take it as legit when it was let through (action `pass`) and its event is at
+ *   least `minAgeMs` older than the cutoff (the outcome window has passed, e.g. the card networks'
+ *   chargeback period: a fraud would have come back by now), optionally keeping only a
+ *   deterministic `sampleRate` share of them (chosen by a hash of the eventId, so the same export
+ *   gives the same rows). Younger ones are excluded, and so are unlabelled decisions that were not
+ *   let through: a blocked, challenged or reviewed event never got to where fraud shows (an
+ *   abandoned challenge gives no label), so its silence proves nothing.
  */
 export type UnlabelledPolicy =
   | { readonly kind: "exclude" }
@@ -145,6 +148,7 @@ export function buildDataset(
       source = inForce.source;
     } else if (
       options.unlabelled.kind === "assume-legit" &&
+      d.action === "pass" &&
       cutoff - occurredMs >= options.unlabelled.minAgeMs &&
       sampled(d.eventId, options.unlabelled.sampleRate ?? 1)
     ) {
