@@ -8,13 +8,13 @@ import { buildDataset, flattenRow, unflattenRow } from "#shared/domain/training/
 const T0 = Date.parse("2026-05-01T10:00:00.000Z");
 const MIN = 60_000;
 
-function login(i: number, minutes: number, ip: string): CleanEvent {
+function login(i: number, minutes: number, ip: string, userId = "user-1"): CleanEvent {
   return {
     schemaVersion: 1,
     eventId: `evt-${i}`,
     type: "login",
     occurredAt: new Date(T0 + minutes * MIN).toISOString(),
-    userId: "user-1",
+    userId,
     ip,
     deviceId: "dev-1",
     geo: { country: "US" },
@@ -81,9 +81,14 @@ describe("point-in-time training sets", () => {
     expect(later.rows[1]?.features.ips_per_user_1h).toBe(2);
   });
 
-  it("assumes legit only past the outcome window, sampling by eventId deterministically", async () => {
-    const events = Array.from({ length: 200 }, (_, i) => login(i, i, `192.0.2.${(i % 250) + 1}`));
+  it("assumes legit only what was let through, past the outcome window, sampling by eventId deterministically", async () => {
+    // One account, device and IP each: nothing for the rules to challenge.
+    const events = Array.from({ length: 200 }, (_, i) => ({
+      ...login(i, i, `100.64.${i % 250}.1`, `user-${i}`),
+      deviceId: `dev-${i}`,
+    }));
     const decisions = await replayDecisionRecords(events);
+    expect(decisions.every((d) => d.action === "pass")).toBe(true);
     const none = new Map<string, Label[]>();
     // Events at minutes 0..199; at cutoff minute 200 with a 100-minute window, 0..100 qualify.
     const policy = { kind: "assume-legit", minAgeMs: 100 * MIN } as const;
@@ -102,6 +107,15 @@ describe("point-in-time training sets", () => {
       unlabelled: { ...policy, sampleRate: 0.5 },
     });
     expect(again.rows.map((r) => r.eventId)).toEqual(half.rows.map((r) => r.eventId));
+
+    // A challenged decision with no label is not assumed legit: an abandoned challenge proves nothing.
+    const challenged = decisions.map((d, i) => (i === 0 ? { ...d, action: "challenge_sms" as const } : d));
+    const withChallenge = buildDataset(challenged, none, {
+      labelsAsOfMs: T0 + 200 * MIN,
+      unlabelled: policy,
+    });
+    expect(withChallenge.rows.map((r) => r.eventId)).not.toContain("evt-0");
+    expect(withChallenge.rows).toHaveLength(100);
   });
 
   it("flattens rows to columns and reads them back", async () => {
