@@ -16,6 +16,9 @@ import { type Label, type LabelSource, labelAsOf, subjectKey } from "#shared/dom
  * - a label counts only if it was observed at or before the cutoff (`labelAsOf`), so a chargeback
  *   that arrived after it is not in the row (and an earlier review verdict is);
  * - decisions made after the cutoff are left out: at the cutoff nobody could have known them.
+ *
+ * Decisions of `challenge_outcome` events are left out too: an outcome is a report about another
+ * event (it becomes that event's label), not a customer action a model scores.
  */
 
 /** The slice of a stored decision a training row is built from (a decisions table item fits). */
@@ -94,6 +97,8 @@ export interface DatasetSummary {
   readonly assumedLegit: number;
   /** Decisions outside [from, to) or made after the cutoff. */
   readonly outsideWindow: number;
+  /** Decisions of challenge outcomes (reports, not training rows). */
+  readonly outcomeReports: number;
   readonly unlabelledExcluded: number;
   /** Labels of the selected decisions observed after the cutoff: ignored, as they must be. */
   readonly labelsAfterCutoff: number;
@@ -126,8 +131,13 @@ export function buildDataset(
   let excluded = 0;
   let assumed = 0;
   let afterCutoff = 0;
+  let reports = 0;
   for (const d of decisions) {
     total++;
+    if (d.type === "challenge_outcome") {
+      reports++;
+      continue;
+    }
     const occurredAt = d.occurredAt ?? d.decidedAt;
     const occurredMs = Date.parse(occurredAt);
     if (
@@ -193,6 +203,7 @@ export function buildDataset(
       legit: rows.length - fraud,
       assumedLegit: assumed,
       outsideWindow: outside,
+      outcomeReports: reports,
       unlabelledExcluded: excluded,
       labelsAfterCutoff: afterCutoff,
       byLabelSource: bySource,
