@@ -236,7 +236,7 @@ export async function runLearningLoop(ctx: LearningContext): Promise<LearningSum
   const challenger: ScoredExample[] = [];
   for (const d of replayed) {
     const t = truth.get(d.eventId);
-    if (!t || t.phase !== "live" || d.score === null || d.shadow.score === null) continue;
+    if (t?.phase !== "live" || d.score === null || d.shadow.score === null) continue;
     const base = {
       label: t.label === "attack" ? (1 as const) : (0 as const),
       type: d.type,
