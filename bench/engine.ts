@@ -8,7 +8,9 @@
  * all three on the same simulated events with their feature values (test/support/
  * simulated-traffic.ts, production mix, about 2% fraud), with the same model scoring, list
  * lookups and policy, so the differences are the rule engines. Before timing, the three must
- * agree on every event's rule hits and action.
+ * agree on every event's rule hits and action. Then the same engine with a tree ensemble (64
+ * trees, trained at start-up on other simulated events) in place of the logistic regression, and
+ * each model scoring alone.
  *
  *   npm run bench:engine            (tsx bench/engine.ts)
  *   npx tsx bench/engine.ts --events 50000 --rounds 5
@@ -30,8 +32,11 @@ import {
   listSubject,
   resolveAction,
 } from "#shared/domain/decision/index";
+import { storedEventFields } from "#shared/domain/decision/model/model-event-fields";
 import type { CleanEvent, EventType } from "#shared/domain/event/index";
 import { minorUnits } from "#shared/domain/event/index";
+import type { DatasetRow } from "#shared/domain/training/dataset";
+import { trainModel } from "#shared/domain/training/train";
 import { PRODUCTION_MIX, simulateTraffic } from "../test/support/simulated-traffic.ts";
 
 const { values: args } = parseArgs({
@@ -358,6 +363,60 @@ const results = {
   }),
 };
 
+// The same engine with a tree ensemble instead of the logistic regression: 64 trees trained
+// (vigil model train's algorithm) on other simulated events of the same generator.
+const trainingRows: DatasetRow[] = simulateTraffic(4_000, { seed: 99, mix: PRODUCTION_MIX }).map((s, i) => ({
+  eventId: s.event.eventId,
+  type: s.event.type,
+  occurredAt: new Date(Date.parse(s.event.occurredAt) + i).toISOString(),
+  decidedAt: s.event.occurredAt,
+  label: s.label,
+  labelSource: "import",
+  labelCategory: s.pattern,
+  labelObservedAt: s.event.occurredAt,
+  action: "pass",
+  score: null,
+  modelVersion: null,
+  featureVersion: "bench",
+  features: s.features,
+  eventFields: storedEventFields(s.event),
+}));
+const forest = trainModel(
+  trainingRows,
+  [...new Set(trainingRows.flatMap((r) => Object.keys(r.features)))].sort(),
+  {
+    algorithm: "tree-ensemble",
+    id: "bench-forest",
+    version: "bench-64",
+    createdAt: "2026-03-01T00:00:00.000Z",
+    data: "bench: 4,000 simulated events (seed 99)",
+    trees: 64,
+    depths: [8],
+    seed: 1,
+  },
+);
+const forestEngine = factory.engine({
+  rules: rulesPart,
+  lists: listsPart,
+  model: factory.model({ version: 2, document: { active: forest.artifact } }),
+});
+const forestModel = factory.model({ version: 2, document: { active: forest.artifact } }).active;
+const forestNodes =
+  "trees" in forest.artifact ? forest.artifact.trees.reduce((n, t) => n + t.nodes.length, 0) : 0;
+const treeResults = {
+  vigilTrees: await time(() => {
+    forestEngine.decideBatch(inputs, NOW);
+  }),
+  treesOnly: await time(() => {
+    for (const input of inputs)
+      forestModel.score({ event: input.event, eventMs: NOW, features: input.features.values });
+  }),
+  lrOnly: await time(() => {
+    for (const input of inputs)
+      model.score({ event: input.event, eventMs: NOW, features: input.features.values });
+  }),
+};
+
 const fmt = (x: number) => Math.round(x).toLocaleString("en-US").padStart(11);
 const us = (x: number) => (1e6 / x).toFixed(1).padStart(8);
 const active = ruleset.document.rules.filter((r) => r.mode === "active").length;
@@ -368,7 +427,7 @@ console.log(
   `Vigil decision engine benchmark: Node ${process.version}, one core, ${inputs.length} events (${fraud} labelled fraud), best of ${ROUNDS} rounds`,
 );
 console.log(
-  `rules: ${active} active + ${shadow} shadow (default rules.yaml); model: ${model.id} ${model.version} (${model.artifact.terms.length} terms); lists: default`,
+  `rules: ${active} active + ${shadow} shadow (default rules.yaml); model: ${model.id} ${model.version} (${"terms" in model.artifact ? `${model.artifact.terms.length} terms` : `${model.artifact.trees.length} trees`}); lists: default`,
 );
 console.log(
   `parity: identical rule hits and actions from all three on ${inputs.length}/${inputs.length} events`,
@@ -392,6 +451,15 @@ console.log(
 );
 console.log(
   `    of which model + lists + policy alone            ${fmt(results.modelOnly)}   ${us(results.modelOnly)}`,
+);
+console.log(
+  `Vigil engine with a tree ensemble instead of the LR  ${fmt(treeResults.vigilTrees)}   ${us(treeResults.vigilTrees)}`,
+);
+console.log(
+  `    model alone: logistic regression (${"terms" in model.artifact ? model.artifact.terms.length : 0} terms)      ${fmt(treeResults.lrOnly)}   ${us(treeResults.lrOnly)}`,
+);
+console.log(
+  `    model alone: tree ensemble (64 trees, ${forestNodes} nodes) ${fmt(treeResults.treesOnly)}   ${us(treeResults.treesOnly)}`,
 );
 console.log("");
 console.log(`Vigil / json-rules-engine: ${(results.vigil / results.jsonRules).toFixed(2)}x`);

@@ -46,7 +46,7 @@ export type OpenSearchAction = "es:ESHttpGet" | "es:ESHttpPut" | "es:ESHttpPost"
  *   UpdateItem (the receipt ledger's conditional mark moves, docs/data-quality.md); state table
  *   BatchGetItem (entity items of a batch) and UpdateItem (one conditional write per entity); config
  *   table BatchGetItem (heads of every kind) and GetItem (a version); quarantine table PutItem (entry
- *   and chunks); PutRecords on the decisions stream; GetSecretValue on the pseudonymization key.
+ *   and chunks); labels table PutItem (a challenge outcome's label, docs/labels.md); PutRecords on the decisions stream; GetSecretValue on the pseudonymization key.
  * - alert: alerts table PutItem (conditional delivery claim), GetItem (the claim that won),
  *   BatchGetItem (throttle windows), UpdateItem (delivery state, suppressed counts, and the window
  *   updates of its TransactWriteItems); Publish on the alert topic.
@@ -59,6 +59,7 @@ export const CONSUMER_PERMISSIONS = {
       state: ["dynamodb:BatchGetItem", "dynamodb:UpdateItem"],
       config: ["dynamodb:GetItem", "dynamodb:BatchGetItem"],
       quarantine: ["dynamodb:PutItem"],
+      labels: ["dynamodb:PutItem"],
     },
     streams: { decisions: ["kinesis:PutRecords"] },
     pseudonymKey: ["secretsmanager:GetSecretValue"],

@@ -12,6 +12,7 @@ import {
 } from "#shared/adapters/decision-config-loader";
 import { DynamoDbConfigStore } from "#shared/adapters/dynamodb-config-store";
 import { DynamoDbDecisionStore } from "#shared/adapters/dynamodb-decision-store";
+import { DynamoDbLabelStore } from "#shared/adapters/dynamodb-label-store";
 import { DynamoDbQuarantineStore } from "#shared/adapters/dynamodb-quarantine-store";
 import { DynamoDbReceiptLedger } from "#shared/adapters/dynamodb-receipt-ledger";
 import { DynamoDbStateStore } from "#shared/adapters/dynamodb-state-store";
@@ -37,6 +38,7 @@ const quarantine = new DynamoDbQuarantineStore(
   config.quarantineTable,
   config.quarantineRetentionSeconds,
 );
+const labels = new DynamoDbLabelStore(dynamodb, config.labelsTable);
 // Starts with the built-in feature set; each batch switches to the set in force (config table).
 const features = new DynamoDbStateStore({
   client: dynamodb,
@@ -69,6 +71,7 @@ export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamB
     decisions,
     publisher,
     quarantine,
+    labels,
     features,
     receipts,
     decide: (clean, vector) => loaded.engine.decide({ event: clean, features: vector }, Date.now()),

@@ -1,4 +1,5 @@
 import type { KinesisStreamBatchResponse, KinesisStreamRecord } from "aws-lambda";
+import { storedEventFields } from "#shared/domain/decision/model/model-event-fields";
 import {
   type Pseudonymizer,
   type StoredDecisionContent,
@@ -16,9 +17,11 @@ import {
   type FeatureVector,
   type RecordSource,
 } from "#shared/domain/features/index";
+import { challengeOutcomeLabel } from "#shared/domain/labels/index";
 import { errorFields, errorNameOf } from "#shared/error-fields";
 import type { DecidedEvent, DecisionPublisher } from "#shared/ports/decision-publisher";
 import type { DecisionContent, DecisionRecord, DecisionStore } from "#shared/ports/decision-store";
+import type { LabelStore } from "#shared/ports/label-store";
 import type { QuarantineEntry, QuarantineStore } from "#shared/ports/quarantine-store";
 import type { ReceiptLedger, SettledOutcome, SettledRecord, ShardRef } from "#shared/ports/receipt-ledger";
 import type { CommitResult, FeaturePass, FeatureStateStore } from "#shared/ports/state-store";
@@ -39,6 +42,8 @@ export interface ScoreDependencies {
   /** The decisions stream; every stored decision is published at least once. */
   readonly publisher: DecisionPublisher;
   readonly quarantine: QuarantineStore;
+  /** Where a challenge outcome's label goes (docs/labels.md). */
+  readonly labels: Pick<LabelStore, "put">;
   readonly features: FeatureStateStore;
   /** Counts records received and outcomes settled, once each (docs/data-quality.md). */
   readonly receipts: ReceiptLedger;
@@ -107,6 +112,7 @@ interface DecodedBatch {
 /** Pipeline steps, named in failure logs. */
 type Stage =
   | "receive"
+  | "label"
   | "lookup"
   | "prepare"
   | "decide"
@@ -489,8 +495,16 @@ async function decideAndStore(
             occurredAt: at.event.occurredAt,
             decidedAt,
             features: vector,
+            eventFields: storedEventFields(at.event),
             source: sourceOf(at),
           };
+          // A challenge outcome's label is written before its decision: the put is idempotent (the
+          // label's id derives from its content), so a stored decision means its label is there.
+          const label = at.event.type === "challenge_outcome" ? challengeOutcomeLabel(at.event) : undefined;
+          if (label !== undefined) {
+            stage = "label";
+            await deps.labels.put([label]);
+          }
           stage = "store";
           if ((await deps.decisions.putIfAbsent(decision)) === "stored") {
             outcomes.set(at.record, { kind: "decided", decision, event: at.event });

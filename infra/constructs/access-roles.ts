@@ -22,9 +22,11 @@ import type { StreamKey, TableKey } from "#shared/resources";
 /**
  * What the `vigil` CLI calls against a deployment (cli/): config table reads, version listing and
  * conditional applies (`rules`, `lists`, `model`, `features`); decisions by id (`decision`,
- * `evaluate`); quarantine list, show and mark-replayed (`quarantine`, `audit quarantine`,
- * `report`); an entity's state (`features show`); puts on the events stream (`send`, `quarantine
- * replay`, `simulate --send`) and on the decisions stream (`audit reindex`).
+ * `evaluate`) and scans of them (`cases list`, `dataset export`, `rules stats`); quarantine list,
+ * show and mark-replayed (`quarantine`, `audit quarantine`, `report`); an entity's state (`features
+ * show`); labels put, read and scanned (`labels import|show`, `dataset export`); case resolutions
+ * (`cases show|resolve`, a transaction putting the case and its label); puts on the events stream
+ * (`send`, `quarantine replay`, `simulate --send`) and on the decisions stream (`audit reindex`).
  */
 export const OPERATOR_PERMISSIONS: {
   readonly tables: Readonly<Record<TableKey, readonly (DynamoDbAction | "dynamodb:Scan")[]>>;
@@ -38,10 +40,12 @@ export const OPERATOR_PERMISSIONS: {
       "dynamodb:PutItem",
       "dynamodb:UpdateItem",
     ],
-    decisions: ["dynamodb:GetItem", "dynamodb:BatchGetItem"],
+    decisions: ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Scan"],
     quarantine: ["dynamodb:GetItem", "dynamodb:Scan", "dynamodb:UpdateItem"],
     state: ["dynamodb:GetItem"],
     alerts: [],
+    labels: ["dynamodb:PutItem", "dynamodb:Query", "dynamodb:Scan"],
+    cases: ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem"],
   },
   streams: { events: ["kinesis:PutRecords"], decisions: ["kinesis:PutRecords"] },
 };

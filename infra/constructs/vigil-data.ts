@@ -33,6 +33,9 @@ export const DATA_CLASSES: {
     decisions: "personal",
     quarantine: "personal",
     alerts: "pseudonymous",
+    // Labels name events and entities by their raw identifiers; case resolutions carry free-text notes.
+    labels: "personal",
+    cases: "personal",
   },
 };
 

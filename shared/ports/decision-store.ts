@@ -1,4 +1,5 @@
 import type { EngineDecision } from "#shared/domain/decision/index";
+import type { StoredEventFields } from "#shared/domain/decision/model/model-event-fields";
 import type { StoredDecisionContent } from "#shared/domain/decision-message/stored-decision";
 import type { EventType } from "#shared/domain/event/index";
 import type { FeatureVector } from "#shared/domain/features/index";
@@ -23,6 +24,8 @@ export interface DecisionRecord extends StoredDecisionContent {
   readonly decidedAt: string;
   /** The exact feature values the event was decided with. */
   readonly features?: FeatureVector;
+  /** The non-identifying event fields a model reads (country, currency, amount), for training sets. */
+  readonly eventFields?: StoredEventFields;
   /**
    * The record the event was decided from: stream shard and sequence number. A delivery of that
    * very record recognises the decision as its own (to publish it again and commit its

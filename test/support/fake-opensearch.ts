@@ -424,8 +424,25 @@ function aggregate(docs: Json[], aggs: Record<string, Json>): Json {
 }
 
 /**
+ * The hits of a search: `size` documents (default 10, as OpenSearch) in `sort` order (one field,
+ * asc or desc; default: index order), each as `{ _source }`.
+ */
+function topHits(docs: Json[], body: Json): Json[] {
+  const size = typeof body.size === "number" ? body.size : 10;
+  const [sort] = (body.sort as Record<string, { order: "asc" | "desc" }>[] | undefined) ?? [];
+  const ordered = [...docs];
+  if (sort) {
+    const [field, { order }] = Object.entries(sort)[0] as [string, { order: "asc" | "desc" }];
+    const key = (d: Json) => String(valuesOf(d, field)[0] ?? "");
+    ordered.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0) * (order === "desc" ? -1 : 1));
+  }
+  return ordered.slice(0, size).map((d) => ({ _source: d }));
+}
+
+/**
  * `_search` over documents: the query (term, range, bool, match_all) and the aggregations Vigil's
- * report uses (terms, date_histogram, histogram, filter, missing, max; sub-aggregations), with
+ * report uses (terms, date_histogram, histogram, filter, missing, max; sub-aggregations), hits by
+ * `size` and one `sort` field (the review queue's history), with
  * OpenSearch's bucket keys and ordering (count desc, key asc; floor(value / interval) * interval).
  */
 export function evaluateSearch(documents: Json[], body: Json): Json {
@@ -433,7 +450,7 @@ export function evaluateSearch(documents: Json[], body: Json): Json {
   return {
     took: 1,
     timed_out: false,
-    hits: { total: { value: docs.length, relation: "eq" }, hits: [] },
+    hits: { total: { value: docs.length, relation: "eq" }, hits: topHits(docs, body) },
     aggregations: body.aggs ? aggregate(docs, body.aggs as Record<string, Json>) : {},
   };
 }

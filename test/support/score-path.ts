@@ -2,6 +2,7 @@ import type { KinesisStreamRecord } from "aws-lambda";
 import { expect } from "vitest";
 import { type ScoreBatchResult, type ScoreDependencies, scoreRecords } from "#functions/score/score-records";
 import { MemoryDecisionStore } from "#shared/adapters/memory-decision-store";
+import { MemoryLabelStore } from "#shared/adapters/memory-label-store";
 import { MemoryQuarantineStore } from "#shared/adapters/memory-quarantine-store";
 import { MemoryReceiptLedger } from "#shared/adapters/memory-receipt-ledger";
 import { MemoryStateTable } from "#shared/adapters/memory-state-table";
@@ -336,6 +337,7 @@ export function assembleWorld(stores: WorldStores, nowMs: number): ScoreWorld {
       faults,
     ),
     receipts,
+    labels: new MemoryLabelStore(),
     decide: (event, vector) => ENGINE.decide({ event, features: vector }, nowMs),
     pseudonymizer: async () => createPseudonymizer(SCORE_TEST_KEY),
     now: () => new Date(nowMs),

@@ -379,5 +379,7 @@ function makeEvent(c: Ctx, type: EventType, shape: Shape["event"]): CleanEvent {
         campaignId: `campaign-${c.int(1, 20)}`,
         couponId: `coupon-${c.i}`,
       };
+    case "challenge_outcome":
+      throw new Error("the model-fitting traffic has no challenge outcomes");
   }
 }

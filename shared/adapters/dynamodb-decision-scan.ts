@@ -1,0 +1,92 @@
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
+import type { DecisionScan, DecisionScanFilter } from "#shared/ports/decision-scan";
+import type { DecisionRecord } from "#shared/ports/decision-store";
+import { TTL_ATTRIBUTE } from "#shared/resources";
+
+/** Parallel scan segments: DynamoDB reads them concurrently. */
+const SEGMENTS = 4;
+
+/**
+ * Stored decisions read with a filtered parallel Scan of the decisions table. The filter runs on
+ * the server (less data sent, the same read capacity consumed); duplicate markers, which share the
+ * table, have no `decidedAt` and are never returned. Times are ISO-8601 UTC with milliseconds, so
+ * string order is time order.
+ */
+export class DynamoDbDecisionScan implements DecisionScan {
+  private readonly doc: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {
+    this.doc = DynamoDBDocumentClient.from(client);
+  }
+
+  async *scan(filter: DecisionScanFilter): AsyncIterable<DecisionRecord> {
+    const names: Record<string, string> = { "#decidedAt": "decidedAt" };
+    const values: Record<string, unknown> = {};
+    const conditions = ["attribute_exists(#decidedAt)"];
+    if (filter.occurredFrom !== undefined || filter.occurredTo !== undefined)
+      names["#occurredAt"] = "occurredAt";
+    if (filter.occurredFrom !== undefined) {
+      conditions.push("#occurredAt >= :occurredFrom");
+      values[":occurredFrom"] = filter.occurredFrom;
+    }
+    if (filter.occurredTo !== undefined) {
+      conditions.push("#occurredAt < :occurredTo");
+      values[":occurredTo"] = filter.occurredTo;
+    }
+    if (filter.decidedFrom !== undefined) {
+      conditions.push("#decidedAt >= :decidedFrom");
+      values[":decidedFrom"] = filter.decidedFrom;
+    }
+    const oneOf = (attribute: string, list: readonly string[] | undefined, prefix: string) => {
+      if (list === undefined) return;
+      names[`#${prefix}`] = attribute;
+      const keys = list.map((v, i) => {
+        values[`:${prefix}${i}`] = v;
+        return `:${prefix}${i}`;
+      });
+      conditions.push(
+        keys.length === 0 ? "attribute_not_exists(#decidedAt)" : `#${prefix} IN (${keys.join(", ")})`,
+      );
+    };
+    oneOf("action", filter.actions, "action");
+    oneOf("type", filter.types, "type");
+    // The segments are read concurrently; their results are yielded segment by segment.
+    const segments = await Promise.all(
+      Array.from({ length: SEGMENTS }, (_, segment) => this.segment(segment, conditions, names, values)),
+    );
+    for (const decisions of segments) yield* decisions;
+  }
+
+  private async segment(
+    segment: number,
+    conditions: readonly string[],
+    names: Record<string, string>,
+    values: Record<string, unknown>,
+  ): Promise<DecisionRecord[]> {
+    const out: DecisionRecord[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          Segment: segment,
+          TotalSegments: SEGMENTS,
+          FilterExpression: conditions.join(" AND "),
+          ExpressionAttributeNames: names,
+          ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
+          ExclusiveStartKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const { [TTL_ATTRIBUTE]: _ttl, ...decision } = item;
+        out.push(decision as unknown as DecisionRecord);
+      }
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return out;
+  }
+}
