@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { PROFILES } from "#infra/profiles";
 import { CONTEXT_KEYS } from "#infra/settings";
-import { ENV, FUNCTIONS, type STREAMS } from "#shared/resources";
+import { ENV, FUNCTIONS, type STREAMS, TABLES } from "#shared/resources";
 import {
   type CfnResourceJson,
   ENVIRONMENTS,
@@ -306,7 +306,10 @@ describe("capacity overrides by context", () => {
         WriteCapacityUnits: 20,
       });
     }
-    expect(ofType(vigil, "AWS::ApplicationAutoScaling::ScalableTarget")).toHaveLength(10);
+    // Reads and writes of every table.
+    expect(ofType(vigil, "AWS::ApplicationAutoScaling::ScalableTarget")).toHaveLength(
+      2 * Object.keys(TABLES).length,
+    );
     const [[, domain] = ["", undefined as unknown as CfnResourceJson]] = ofType(
       vigil,
       "AWS::OpenSearchService::Domain",

@@ -29,6 +29,7 @@ export interface FakeCloudFormation {
   close(): Promise<void>;
 }
 
+// date-safe: the CloudFormation API version in the XML namespace, not a time
 const NS = "http://cloudformation.amazonaws.com/doc/2010-05-15/";
 
 const xmlEscape = (s: string) =>
@@ -81,6 +82,7 @@ export async function startFakeCloudFormation(): Promise<FakeCloudFormation> {
       .join("");
     reply(
       200,
+      // date-safe: a stack creation time in a response body, stored nowhere
       `<DescribeStacksResponse xmlns="${NS}"><DescribeStacksResult><Stacks><member><StackId>${xmlEscape(stack.id)}</StackId><StackName>${xmlEscape(stackName)}</StackName><CreationTime>2026-01-01T00:00:00.000Z</CreationTime><StackStatus>CREATE_COMPLETE</StackStatus><Outputs>${outputs}</Outputs></member></Stacks></DescribeStacksResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></DescribeStacksResponse>`,
     );
   });

@@ -191,6 +191,7 @@ describe("the account's recent history from the audit trail", () => {
   it("is the same from the audit files and from OpenSearch: the account's decisions, newest first", async () => {
     const p = createPseudonymizer(TEST_KEY);
     const messages = Array.from({ length: 12 }, (_, i) => {
+      // date-safe: audit messages go to files and the fake OpenSearch, neither of which expires anything
       const at = new Date(Date.UTC(2026, 4, 1, 10, i)).toISOString();
       const m = sampleMessage(`hist-${i}`, {
         decidedAt: at,

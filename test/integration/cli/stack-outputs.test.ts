@@ -46,6 +46,7 @@ describe("loadStackOutputs on the CloudFormation Query protocol", () => {
     expect(cloudformation.requests.slice(before)).toEqual([
       {
         action: "DescribeStacks",
+        // date-safe: the CloudFormation API version, not a time
         version: "2010-05-15",
         stackName: "Vigil-prod",
         contentType: "application/x-www-form-urlencoded",

@@ -22,6 +22,7 @@ describe("a model trained on the simulator's labelled history (acceptance)", () 
   it("beats the shipped default on a holdout from another seed: higher recall at the default's false-positive rate", () => {
     const dir = mkdtempSync(join(tmpdir(), "vigil-train-"));
     // Files only (no tables, no TTL): fixed dates keep the run identical on any day.
+    // date-safe: a cutoff for labels read from files (no table, no TTL)
     const cutoff = "2030-01-01T00:00:00Z";
     vigil(
       [
@@ -29,6 +30,7 @@ describe("a model trained on the simulator's labelled history (acceptance)", () 
         "--seed",
         String(DEFAULT_SEED),
         "--start",
+        // date-safe: a simulation written to a file (no table, no TTL)
         "2026-03-03T00:00:00Z",
         "--out",
         "train.ndjson",
@@ -69,6 +71,7 @@ describe("a model trained on the simulator's labelled history (acceptance)", () 
       ],
       dir,
     );
+    // date-safe: a simulation written to a file (no table, no TTL)
     vigil(["simulate", "--seed", "7", "--start", "2026-03-10T00:00:00Z", "--out", "hold.ndjson"], dir);
     vigil(
       [
