@@ -46,7 +46,11 @@ export interface FaultProxyOptions {
   readonly target: string;
   /** Fraction of requests that get a fault, in [0, 1]. */
   readonly rate: number;
-  /** Seed of the fault draws: the same seed draws the same faults for the same request sequence. */
+  /**
+   * Seed of the draws of which requests get a fault: the same seed faults the same positions of
+   * the same request sequence. The kind of each fault is the next, in turn, of the kinds that
+   * apply to the request, so that every kind occurs once a few faults were injected.
+   */
   readonly seed: number;
   /** How long a `timeout` fault holds a request before closing the connection. Default 2,000 ms. */
   readonly stallMs?: number;
@@ -226,6 +230,21 @@ function errorAnswer(
   }
 }
 
+/** Entries of a batch call that a partial failure could split (0 for any other call). */
+function batchEntries(service: FaultService, operation: string, body: Buffer): number {
+  if (!PARTIAL_OPERATIONS[service].includes(operation)) return 0;
+  try {
+    const payload = JSON.parse(body.toString("utf8")) as {
+      Records?: unknown[];
+      RequestItems?: Record<string, { Keys?: unknown[] }>;
+    };
+    if (operation === "PutRecords") return payload.Records?.length ?? 0;
+    return Object.values(payload.RequestItems ?? {}).reduce((n, t) => n + (t.Keys?.length ?? 0), 0);
+  } catch {
+    return 0;
+  }
+}
+
 /** The operation a request calls, for the stats and for which faults apply. */
 function operationOf(service: FaultService, req: IncomingMessage, body: Buffer): string {
   if (service === "dynamodb" || service === "kinesis") {
@@ -255,6 +274,9 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const stallMs = options.stallMs ?? 2000;
   const kinds = options.kinds ?? FAULT_KINDS;
   let rate = options.rate;
+  let turn = 0;
+  /** Kinds whose turn came on a request they do not apply to: the next request they apply to gets them. */
+  const owed: FaultKind[] = [];
   let requests = 0;
   let forwarded = 0;
   const faults = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
@@ -378,11 +400,20 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
         const op = operations[operation] ?? { requests: 0, faults: 0 };
         operations[operation] = op;
         op.requests++;
-        const applicable = kinds.filter(
-          (k) => k !== "partialBatch" || PARTIAL_OPERATIONS[options.service].includes(operation),
-        );
+        const splittable = batchEntries(options.service, operation, body) >= 2;
+        const applicable = kinds.filter((k) => k !== "partialBatch" || splittable);
         let kind: FaultKind | undefined;
-        if (applicable.length > 0 && draw() < rate) kind = applicable[Math.floor(draw() * applicable.length)];
+        if (applicable.length > 0 && draw() < rate) {
+          const due = owed.findIndex((k) => applicable.includes(k));
+          if (due >= 0) kind = owed.splice(due, 1)[0];
+          // Otherwise the next kind in turn that applies here; those passed over are owed.
+          for (let i = 0; i < kinds.length && !kind; i++) {
+            const candidate = kinds[turn++ % kinds.length];
+            if (!candidate) continue;
+            if (applicable.includes(candidate)) kind = candidate;
+            else if (!owed.includes(candidate)) owed.push(candidate);
+          }
+        }
         const injected = (k: FaultKind) => {
           faults[k]++;
           op.faults++;

@@ -78,6 +78,12 @@ describe(`SIGKILL crash test at production shape (${EVENTS} events, ${KILLS} kil
   let runtimeDir: string;
   const figures: Record<string, unknown> = { events: EVENTS, kills: KILLS, seed: SEED };
   const log = (message: string) => process.stderr.write(`[crash] ${message}\n`);
+  /** The decisions table, scanned once (a hundred thousand items take a while on DynamoDB Local). */
+  let decisionItems: Promise<Record<string, unknown>[]> | undefined;
+  const scanDecisions = () => {
+    decisionItems ??= scanTable(createDynamoDbClient(stack.env), stack.names.tables.decisions);
+    return decisionItems;
+  };
 
   beforeAll(async () => {
     const root = mkdtempSync(join(tmpdir(), "vigil-crash-"));
@@ -137,8 +143,7 @@ describe(`SIGKILL crash test at production shape (${EVENTS} events, ${KILLS} kil
     expect(records.events.length).toBe(EVENTS);
     expect(records.resends.length).toBe(Math.round(EVENTS * PRODUCTION_SHAPE.resendRate));
     expect(records.hostile.length).toBeGreaterThan(0);
-    const items = await scanTable(createDynamoDbClient(stack.env), stack.names.tables.decisions);
-    const decisions = checkDecisions(records, items);
+    const decisions = checkDecisions(records, await scanDecisions());
     figures.records = {
       put: records.all.length,
       events: records.events.length,
@@ -176,10 +181,7 @@ describe(`SIGKILL crash test at production shape (${EVENTS} events, ${KILLS} kil
   it("decided with the reference's values and ended in the reference's state", async () => {
     const records = byKind(run.records);
     const client = createDynamoDbClient(stack.env);
-    const decisions = checkDecisions(
-      records,
-      await scanTable(client, stack.names.tables.decisions),
-    ).decisions;
+    const decisions = checkDecisions(records, await scanDecisions()).decisions;
     const features = compileFeatureSet(DEFAULT_FEATURE_SET);
     const values = checkEventValues(records, decisions, features);
     figures.featureValues = {
@@ -213,10 +215,7 @@ describe(`SIGKILL crash test at production shape (${EVENTS} events, ${KILLS} kil
   it("published every stored decision as stored; audited each once; alerted at most once per channel", async () => {
     const records = byKind(run.records);
     const client = createDynamoDbClient(stack.env);
-    const decisions = checkDecisions(
-      records,
-      await scanTable(client, stack.names.tables.decisions),
-    ).decisions;
+    const decisions = checkDecisions(records, await scanDecisions()).decisions;
     const keyFile = stack.env[ENV.pseudonymKeyFile] ?? "";
     const pseudonymizer = createPseudonymizer(await new FilePseudonymKeySource(keyFile).load());
     const expected = expectedMessages(records, decisions, pseudonymizer);

@@ -16,7 +16,7 @@ import type { CompiledFeatureSet, FeatureSnapshot } from "#shared/domain/feature
 import type { QuarantineEntry } from "#shared/ports/quarantine-store";
 import type { ShardLedger } from "#shared/ports/receipt-ledger";
 import { ENV, FUNCTIONS, type FunctionKey } from "#shared/resources";
-import { type FakeOpenSearch, startFakeOpenSearch } from "../fake-opensearch.ts";
+import { startFakeOpenSearch } from "../fake-opensearch.ts";
 import { type FakeSns, startFakeSns } from "../fake-sns.ts";
 import { shardMap } from "./crash-run.ts";
 import { readFailures, scanTable } from "./outcomes.ts";
@@ -54,6 +54,9 @@ export interface FaultRunOptions {
   /** A pseudonym key file to use (so that two runs name entities alike). */
   readonly pseudonymKeyFile?: string;
   readonly stallMs?: number;
+  /** Records per PutRecords call (default 25), and how many may wait unsettled before the next call (default: a chunk). */
+  readonly chunk?: number;
+  readonly backlog?: number;
   readonly kinds?: Partial<Record<(typeof PROXIED)[number], readonly FaultKind[]>>;
   readonly features: CompiledFeatureSet;
   readonly log?: (message: string) => void;
@@ -176,9 +179,31 @@ export async function runThroughProxies(options: FaultRunOptions): Promise<Fault
         if (!o) throw new Error(`slot ${JSON.stringify(slot)} was not materialized`);
         return o;
       });
-      const put = await putRecords(kinesis, stream, outgoing);
-      if (put.failed.length > 0) throw new Error(`Kinesis refused ${put.failed.length} records`);
-      records = put.placed.map((p): PutRecord => {
+      const ledger = new DynamoDbReceiptLedger(dynamodb, stack.names.tables.decisions, 0);
+      const readLedger = async () =>
+        new Map(
+          await Promise.all(
+            shardIds.map(async (id) => [id, await ledger.read({ stream, shardId: id })] as const),
+          ),
+        );
+      const settled = async () => {
+        let n = 0;
+        for (const t of (await readLedger()).values())
+          n += (t?.decided ?? 0) + (t?.quarantined ?? 0) + (t?.duplicates ?? 0);
+        return n;
+      };
+      // Put in small chunks as the pipeline keeps up, as a steady producer does: many small
+      // batches, so many calls of every kind to fault.
+      const placed: Array<{ index: number; shardId: string; sequenceNumber: string }> = [];
+      const chunk = options.chunk ?? 25;
+      for (let start = 0; start < outgoing.length; start += chunk) {
+        while (start - (await settled()) > (options.backlog ?? chunk))
+          await new Promise((r) => setTimeout(r, 100));
+        const put = await putRecords(kinesis, stream, outgoing.slice(start, start + chunk));
+        if (put.failed.length > 0) throw new Error(`Kinesis refused ${put.failed.length} records`);
+        for (const p of put.placed) placed.push({ ...p, index: start + p.index });
+      }
+      records = placed.map((p): PutRecord => {
         const o = outgoing[p.index] as OutgoingSlot;
         const at = {
           shardId: p.shardId,
@@ -202,21 +227,10 @@ export async function runThroughProxies(options: FaultRunOptions): Promise<Fault
         };
       });
       log(`put ${records.length} records`);
-      const ledger = new DynamoDbReceiptLedger(dynamodb, stack.names.tables.decisions, 0);
-      const readLedger = async () =>
-        new Map(
-          await Promise.all(
-            shardIds.map(async (id) => [id, await ledger.read({ stream, shardId: id })] as const),
-          ),
-        );
       const deadline = Date.now() + 3_600_000;
-      for (;;) {
-        let settled = 0;
-        for (const t of (await readLedger()).values())
-          settled += (t?.decided ?? 0) + (t?.quarantined ?? 0) + (t?.duplicates ?? 0);
-        if (settled >= records.length) break;
+      for (let n = await settled(); n < records.length; n = await settled()) {
         if (Date.now() > deadline)
-          throw new Error(`only ${settled} of ${records.length} records settled within an hour`);
+          throw new Error(`only ${n} of ${records.length} records settled within an hour`);
         await new Promise((r) => setTimeout(r, 1000));
       }
       await runtime.waitUntilIdle({ timeoutMs: 1_800_000 });
