@@ -3,13 +3,14 @@ import type { AddressInfo, Socket } from "node:net";
 import { crc32 } from "node:zlib";
 
 /**
- * A fault-injecting HTTP proxy for the local stack (docs/faults.md): it sits between the
- * functions and one service endpoint (DynamoDB Local, Kinesis Mock, an SNS or OpenSearch wire
- * server), forwards requests unchanged, and answers a seeded fraction of them with what the real
- * service does when it is overloaded or broken: its throttling error (the real error body and
- * status), a 5xx, a request that stalls and is then dropped, a connection reset before or after
- * the request reached the service, or, for the batch calls, a partial failure (PutRecords entries
- * rejected with ProvisionedThroughputExceededException, BatchGetItem keys returned unprocessed).
+ * A fault-injecting HTTP proxy for the local stack (docs/crash-test.md, "The fault-injection
+ * test"). It sits between the functions and one service endpoint (DynamoDB Local, Kinesis Mock,
+ * an SNS or OpenSearch wire server), forwards requests unchanged, and answers a seeded fraction
+ * of them with what the real service does when it is overloaded or broken: its throttling error
+ * (the real error body and status), a 5xx, a request that stalls and is then dropped, a
+ * connection reset before or after the request reached the service, or, for the batch calls, a
+ * partial failure (PutRecords entries rejected with ProvisionedThroughputExceededException,
+ * BatchGetItem keys returned unprocessed).
  */
 
 /** The services the proxy knows the error formats of. */
