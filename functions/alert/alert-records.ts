@@ -78,8 +78,9 @@ const bump = (map: Record<string, number>, key: string) => {
  * Decisions are handled in stream order, one at a time (channels in parallel), so the throttle
  * sees an attack's decisions in order. A decision that comes again later in the same batch (score
  * publishes a decision again when its record is redelivered, so both copies can meet in one
- * batch) is a duplicate of the first: its `allowed` delivery is this batch's own, not a crash's. A record whose ledger or publish step fails is reported as
- * a batch item failure; everything before it is settled and skipped on the retry.
+ * batch) is a duplicate of the first: its `allowed` delivery is this batch's own, not a crash's.
+ * A record whose ledger or publish step fails is reported as a batch item failure; everything
+ * before it is settled and skipped on the retry.
  */
 export async function alertRecords(
   records: readonly KinesisStreamRecord[],
