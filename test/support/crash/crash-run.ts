@@ -209,8 +209,14 @@ export async function runCrashScenario(options: CrashRunOptions): Promise<CrashR
       const runtime = spawnRuntime(configPath);
       live.push(runtime);
       await runtime.waitFor("started", 300_000);
-      const threshold = Math.floor((total * (i + 1)) / (options.kills + 1));
-      let progress = await settled();
+      // Kill i comes at i/(K+1) of the run, and only after this process has settled some records
+      // itself (when an earlier kill came late, the run may already be past the point).
+      const atStart = await settled();
+      const threshold = Math.max(
+        Math.floor((total * (i + 1)) / (options.kills + 1)),
+        atStart + Math.min(100, Math.floor((total - atStart) / 2)),
+      );
+      let progress = atStart;
       while (progress < threshold) {
         if (producerError) throw producerError;
         await sleep(300);
