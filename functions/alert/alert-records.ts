@@ -76,8 +76,11 @@ const bump = (map: Record<string, number>, key: string) => {
  * by losing the alert instead; for fraud alerts a rare duplicate is the better failure.
  *
  * Decisions are handled in stream order, one at a time (channels in parallel), so the throttle
- * sees an attack's decisions in order. A record whose ledger or publish step fails is reported as
- * a batch item failure; everything before it is settled and skipped on the retry.
+ * sees an attack's decisions in order. A decision that comes again later in the same batch (score
+ * publishes a decision again when its record is redelivered, so both copies can meet in one
+ * batch) is a duplicate of the first: its `allowed` delivery is this batch's own, not a crash's.
+ * A record whose ledger or publish step fails is reported as a batch item failure; everything
+ * before it is settled and skipped on the retry.
  */
 export async function alertRecords(
   records: readonly KinesisStreamRecord[],
@@ -96,6 +99,7 @@ export async function alertRecords(
   };
   const failed = new Set<KinesisStreamRecord>();
   const pending: Pending[] = [];
+  const seen = new Set<string>();
 
   for (const record of records) {
     const decoded = decodeDecisionMessage(Buffer.from(record.kinesis.data, "base64"));
@@ -119,6 +123,12 @@ export async function alertRecords(
       } else counts.notSelected++;
       continue;
     }
+    if (seen.has(message.eventId)) {
+      // Settled with the first copy in this batch (or failed with it, and retried with it).
+      counts.duplicates += plan.channels.length;
+      continue;
+    }
+    seen.add(message.eventId);
     try {
       const notifications = await Promise.all(
         plan.channels.map(async (channel): Promise<AlertNotification | undefined> => {

@@ -18,6 +18,7 @@ import { DynamoDbReceiptLedger } from "#shared/adapters/dynamodb-receipt-ledger"
 import { DynamoDbStateStore } from "#shared/adapters/dynamodb-state-store";
 import { KinesisDecisionPublisher } from "#shared/adapters/kinesis-decision-publisher";
 import { pseudonymKeySourceFromEnv } from "#shared/adapters/pseudonym-key-from-env";
+import { stageProbeFromEnv } from "#shared/adapters/stage-marker-file";
 import { compileFeatureDocument, decisionSafetyMetrics, ruleMetrics } from "#shared/domain/decision/index";
 import { createPseudonymizer } from "#shared/domain/decision-message/index";
 import { ENV, METRICS_NAMESPACE } from "#shared/resources";
@@ -63,6 +64,9 @@ const engineConfig = new DecisionConfigLoader(new DynamoDbConfigStore(dynamodb, 
     }),
 });
 
+// Crash-test instrumentation, only when VIGIL_STAGE_MARKERS_FILE is set (never on AWS).
+const probe = stageProbeFromEnv(process.env, process.env.AWS_LAMBDA_FUNCTION_NAME ?? "score");
+
 /** Kinesis-triggered entry point: decides or quarantines each record, reports I/O failures for retry. */
 export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> {
   const loaded = await engineConfig.current();
@@ -79,6 +83,7 @@ export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamB
     limits: config.limits,
     now: () => new Date(),
     logger,
+    ...(probe ? { probe } : {}),
   });
   emitMetrics(result, loaded);
   return result.response;

@@ -24,6 +24,7 @@ import type { DecisionContent, DecisionRecord, DecisionStore } from "#shared/por
 import type { LabelStore } from "#shared/ports/label-store";
 import type { QuarantineEntry, QuarantineStore } from "#shared/ports/quarantine-store";
 import type { ReceiptLedger, SettledOutcome, SettledRecord, ShardRef } from "#shared/ports/receipt-ledger";
+import type { Stage as ProbedStage, StageProbe } from "#shared/ports/stage-probe";
 import type { CommitResult, FeaturePass, FeatureStateStore } from "#shared/ports/state-store";
 
 /** The slice of a logger the use case needs (Powertools' Logger fits). */
@@ -56,6 +57,11 @@ export interface ScoreDependencies {
   readonly limits?: Partial<DecodeLimits>;
   readonly now: () => Date;
   readonly logger: ScoreLogger;
+  /**
+   * Crash-test instrumentation (docs/crash-test.md): told when stages 5 to 8 are done. Absent in
+   * production.
+   */
+  readonly probe?: StageProbe;
 }
 
 /**
@@ -201,17 +207,37 @@ export async function scoreRecords(
     for (const at of batch.good)
       outcomes.set(at.record, { kind: "failed", stage: lookup.stage, error: lookup.error });
   } else {
-    const lostRaces = await decideAndStore(batch.good, lookup, deps, now, outcomes);
+    const stored = await decideAndStore(batch.good, lookup, deps, now, outcomes);
     await settleCopies(batch.good, lookup.roles, deps.decisions, now, outcomes);
     noteFailures(outcomes, retry);
-    await commitContributions(batch, lookup.pass, lostRaces, retry, deps.logger);
+    probe(deps.probe, "stored", batch, stored.decisions);
+    const written = await commitContributions(batch, lookup.pass, stored.lostRaces, retry, deps.logger);
+    probe(deps.probe, "committed", batch, written);
   }
   await quarantining;
   noteFailures(outcomes, retry);
 
-  await publishDecisions(batch, outcomes, retry, deps.publisher, deps.logger);
+  const published = await publishDecisions(batch, outcomes, retry, deps.publisher, deps.logger);
+  probe(deps.probe, "published", batch, published);
   const counted = await settleOutcomes(batch, outcomes, retry, deps.receipts, now, deps.logger);
+  probe(deps.probe, "settled", batch, counted.size);
   return summarize(batch, outcomes, retry, receipt.received, counted, deps.logger);
+}
+
+/** Tells the crash-test probe, if any, that `stage` is done for each shard of the batch. */
+function probe(target: StageProbe | undefined, stage: ProbedStage, batch: DecodedBatch, count: number): void {
+  if (!target) return;
+  for (const shard of batch.shards.values()) {
+    const sequenceNumbers = ascending(
+      batch.records.filter(
+        (r) => shardKey({ stream: streamOf(r), shardId: shardIdOf(r) }) === shardKey(shard),
+      ),
+    );
+    const first = sequenceNumbers[0];
+    const last = sequenceNumbers.at(-1);
+    if (first === undefined || last === undefined) continue;
+    target.reached({ stage, shardId: shard.shardId, first, last, records: sequenceNumbers.length, count });
+  }
 }
 
 /** Every failed record moves its shard's retry point to itself. */
@@ -448,7 +474,8 @@ function quarantineRejected(
  * first: if it came from this very record (the SDK retried a write that had gone through, or an
  * overlapping invocation of this batch wrote it) it is this record's decision; only one from
  * another record makes this record a duplicate, whose contribution must then not be committed
- * (returned as lost races). `copy` records are left to {@link settleCopies}.
+ * (returned as lost races). `copy` records are left to {@link settleCopies}. Also returns how
+ * many decisions this call stored.
  */
 async function decideAndStore(
   good: readonly Located[],
@@ -460,8 +487,9 @@ async function decideAndStore(
   deps: ScoreDependencies,
   now: Date,
   outcomes: Map<KinesisStreamRecord, Outcome>,
-): Promise<RecordSource[]> {
+): Promise<{ readonly lostRaces: RecordSource[]; readonly decisions: number }> {
   const lostRaces: RecordSource[] = [];
+  let stored = 0;
   const decidedAt = now.toISOString();
   let pseudonymizer: Promise<Pseudonymizer> | undefined;
   const protect = async (content: DecisionContent): Promise<StoredDecisionContent> => {
@@ -507,6 +535,7 @@ async function decideAndStore(
           }
           stage = "store";
           if ((await deps.decisions.putIfAbsent(decision)) === "stored") {
+            stored++;
             outcomes.set(at.record, { kind: "decided", decision, event: at.event });
             return;
           }
@@ -524,7 +553,7 @@ async function decideAndStore(
       }
     }),
   );
-  return lostRaces;
+  return { lostRaces, decisions: stored };
 }
 
 /** Never called: decisions without list hits have nothing to pseudonymize. */
@@ -576,6 +605,7 @@ async function settleCopies(
  * store's high-water marks make a contribution already applied (by an earlier delivery or an
  * overlapping invocation) a no-op. A write that fails moves the retry point to the first record
  * whose contribution it holds; a commit that throws moves it to the shard's first decoded record.
+ * Returns the number of entity items written.
  */
 async function commitContributions(
   batch: DecodedBatch,
@@ -583,7 +613,7 @@ async function commitContributions(
   lostRaces: readonly RecordSource[],
   retry: RetryPoints,
   logger: ScoreLogger,
-): Promise<void> {
+): Promise<number> {
   const failed: RecordSource[] = [];
   for (const record of batch.records) {
     if (retry.retries(record))
@@ -598,7 +628,7 @@ async function commitContributions(
       errorFields(error),
     );
     for (const at of batch.good) retry.failAt(at.record);
-    return;
+    return 0;
   }
   for (const e of committed.errors) {
     logger.error("feature state write failed", { entityType: e.entityType, error: errorNameOf(e.error) });
@@ -607,12 +637,14 @@ async function commitContributions(
     const record = batch.records.find((r) => shardIdOf(r) === source.shardId);
     if (record) retry.failFrom(source, record);
   }
+  return committed.written;
 }
 
 /**
  * Stage 7, publish: the decision of every record decided from itself and below its shard's retry
  * point, whether stored now or by an earlier delivery (which may have stopped before publishing;
  * consumers are idempotent per eventId). If publishing fails, every one of them is retried.
+ * Returns the number of decisions published.
  */
 async function publishDecisions(
   batch: DecodedBatch,
@@ -620,7 +652,7 @@ async function publishDecisions(
   retry: RetryPoints,
   publisher: DecisionPublisher,
   logger: ScoreLogger,
-): Promise<void> {
+): Promise<number> {
   const toPublish: Array<DecidedEvent & { readonly record: KinesisStreamRecord }> = [];
   for (const record of batch.records) {
     const outcome = outcomes.get(record);
@@ -628,12 +660,14 @@ async function publishDecisions(
       toPublish.push({ event: outcome.event, decision: outcome.decision, record });
     }
   }
-  if (toPublish.length === 0) return;
+  if (toPublish.length === 0) return 0;
   try {
     await publisher.publish(toPublish.map(({ event, decision }) => ({ event, decision })));
+    return toPublish.length;
   } catch (error) {
     logger.error("publishing decisions failed; they are retried", errorFields(error));
     for (const p of toPublish) retry.failAt(p.record);
+    return 0;
   }
 }
 

@@ -110,6 +110,21 @@ describe("alertRecords on DynamoDB Local", () => {
     }
   });
 
+  it("alerts once for a decision published twice into one batch (score republishes after a crash)", async () => {
+    const { deps, outbox, id } = setup();
+    const decision = lone(id("twice"));
+    // The crash test found this: the copy saw the first record's `allowed` delivery and published again.
+    const records = [
+      decisionRecord(decision, "1"),
+      decisionRecord(lone(id("other")), "2"),
+      decisionRecord(decision, "3"),
+    ];
+    const result = await alertRecords(records, deps);
+    expect(result.response.batchItemFailures).toEqual([]);
+    expect(result.counts).toMatchObject({ sent: { "sms:critical": 2, "email:critical": 2 }, duplicates: 2 });
+    expect(outbox()).toHaveLength(4);
+  });
+
   it("turns an attack on one entity into one alert per window, and the next alert reports what was suppressed", async () => {
     const { deps, outbox, id, setNow } = setup();
     const p = createPseudonymizer(TEST_KEY);
