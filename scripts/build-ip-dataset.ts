@@ -1,5 +1,5 @@
 /**
- * Builds `shared/adapters/ip-dataset.generated.ts`, the IP enrichment data every bundle carries
+ * Builds `shared/domain/enrichment/ip-dataset.generated.ts`, the IP enrichment data every bundle carries
  * (docs/features.md, "IP enrichment"), from:
  * - the IP-to-ASN ranges of the npm package `@ip-location-db/asn` (a pinned devDependency:
  *   nothing is downloaded at run time), and
@@ -20,7 +20,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { parse as parseYaml } from "yaml";
-import { ipDatasetSource } from "#shared/adapters/ip-dataset-source";
+import { ipDatasetSource } from "#shared/domain/enrichment/ip-dataset-module";
 import { type AsnRange, IpAsnTable } from "#shared/domain/enrichment/ip-asn-table";
 import { ipTypeListSchema } from "#shared/domain/enrichment/ip-enrichment";
 
@@ -61,7 +61,7 @@ const source = ipDatasetSource({
   types,
   gzipBase64: compressed.toString("base64"),
 });
-const target = join(root, "shared/adapters/ip-dataset.generated.ts");
+const target = join(root, "shared/domain/enrichment/ip-dataset.generated.ts");
 writeFileSync(target, source);
 process.stdout.write(
   `wrote ${target}: ${PACKAGE}@${version}, ${table.size.ipv4} IPv4 and ${table.size.ipv6} IPv6 ranges, ` +

@@ -23,6 +23,7 @@ import {
   type LatenessAllowance,
   type PlannedRecord,
   planBatch,
+  resolveLinkCounts,
   type RecordSource,
   resolveEntity,
   snapshotEntity,
@@ -196,8 +197,21 @@ export class StateStoreEngine implements FeatureStateStore {
       const result = foldEntity(plan, work, folded, { read: true, nowMs, allowance: this.allowance });
       return { work, folded, result };
     });
+    // Link counts read the items their steps name: those the batch read, and the others once each.
+    const linkItems = new Map(stored);
+    const requested = new Set(plan.entities.map((w) => w.pk));
+    const links = await resolveLinkCounts(
+      plan,
+      async (pks) => {
+        const missing = pks.filter((pk) => !requested.has(pk));
+        for (const pk of missing) requested.add(pk);
+        if (missing.length > 0) for (const [pk, item] of await this.table.getMany(missing)) linkItems.set(pk, item);
+        return new Map(pks.map((pk) => [pk, decodeEntity(pk, linkItems.get(pk), byKey)]));
+      },
+      { nowMs, allowance: this.allowance },
+    );
     return {
-      vectors: buildVectors(plan, folds),
+      vectors: buildVectors(plan, folds, links),
       entities: plan.entities.length,
       commit: (options) => this.commit(plan, byKey, stored, folds, options),
     };

@@ -4,7 +4,7 @@ import { type IpAsnTable, parseAddress } from "#shared/domain/enrichment/ip-asn-
 /**
  * IP enrichment: the autonomous system an address belongs to and what kind of network that is
  * (docs/features.md, "IP enrichment"). Pure: the data comes in as bytes and a parsed list; the
- * adapter `shared/adapters/ip-dataset.ts` loads the copy shipped with the code.
+ * shipped copy is `shippedIpEnrichment()` (shipped-ip-dataset.ts), decoded from a generated constant.
  */
 
 /** What `ip.type` says about an address. `unknown`: not in any list (residential, mobile, corporate, unlisted). */

@@ -12,6 +12,7 @@ export * from "#shared/domain/features/entity-snapshot";
 export * from "#shared/domain/features/entity-state";
 export * from "#shared/domain/features/feature-vector";
 export * from "#shared/domain/features/fields";
+export * from "#shared/domain/features/link-counts";
 export * from "#shared/domain/features/reference-features";
 export * from "#shared/domain/features/sequence-number";
 export * from "#shared/domain/features/window";

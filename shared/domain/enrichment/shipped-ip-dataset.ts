@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { gunzipSync } from "node:zlib";
-import { IP_DATASET } from "#shared/adapters/ip-dataset.generated";
-import { datasetDateOf } from "#shared/adapters/ip-dataset-source";
+import { IP_DATASET } from "#shared/domain/enrichment/ip-dataset.generated";
+import { datasetDateOf } from "#shared/domain/enrichment/ip-dataset-module";
 import { IpAsnTable } from "#shared/domain/enrichment/ip-asn-table";
 import { createIpEnrichment, type IpEnrichment } from "#shared/domain/enrichment/ip-enrichment";
 
