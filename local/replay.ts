@@ -4,8 +4,8 @@ import { StateStoreEngine } from "#shared/adapters/state-store-engine";
 import {
   type DecisionDocuments,
   DecisionEngineFactory,
-  type DecisionKind,
   prepareDocument,
+  type SeededKind,
 } from "#shared/domain/decision/index";
 import type { CleanEvent } from "#shared/domain/event/index";
 import type { ScoredDecision } from "#shared/domain/simulation/index";
@@ -31,7 +31,7 @@ export async function replaySequentially(
 ): Promise<Map<string, ScoredDecision>> {
   const documents = defaultDocuments(options.configDir);
   const stamp = { author: "vigil replay", now: "2026-03-01T00:00:00.000Z" };
-  const versioned = (kind: DecisionKind) => ({
+  const versioned = (kind: SeededKind) => ({
     version: 1,
     document: prepareDocument(kind, undefined, documents[kind], stamp),
   });

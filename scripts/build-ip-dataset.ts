@@ -20,8 +20,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { parse as parseYaml } from "yaml";
-import { ipDatasetSource } from "#shared/domain/enrichment/ip-dataset-module";
 import { type AsnRange, IpAsnTable } from "#shared/domain/enrichment/ip-asn-table";
+import { ipDatasetSource } from "#shared/domain/enrichment/ip-dataset-module";
 import { ipTypeListSchema } from "#shared/domain/enrichment/ip-enrichment";
 
 const PACKAGE = "@ip-location-db/asn";

@@ -193,9 +193,15 @@ function encodeFeature(fs: FeatureState, f: CompiledFeature): unknown[] {
 
 function decodeFeature(encoded: unknown[], f: CompiledFeature): FeatureState {
   const [kind, horizon, payload, extra, threshold] = encoded as [unknown, number, unknown, unknown, unknown];
-  const expected = { count: "c", sum: "s", firstSeen: "f", lastSeen: "l", distinct: "d", values: "v", none: "-" }[
-    f.stateKind
-  ];
+  const expected = {
+    count: "c",
+    sum: "s",
+    firstSeen: "f",
+    lastSeen: "l",
+    distinct: "d",
+    values: "v",
+    none: "-",
+  }[f.stateKind];
   if (kind !== expected) throw new Error(`kind ${String(kind)} where ${expected} was expected`);
   switch (f.stateKind) {
     case "none":

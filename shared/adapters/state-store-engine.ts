@@ -23,9 +23,9 @@ import {
   type LatenessAllowance,
   type PlannedRecord,
   planBatch,
-  resolveLinkCounts,
   type RecordSource,
   resolveEntity,
+  resolveLinkCounts,
   snapshotEntity,
 } from "#shared/domain/features/index";
 import type {
@@ -176,10 +176,13 @@ export class StateStoreEngine implements FeatureStateStore {
   /**
    * Computes `set` from the next `prepare` on (a pass already prepared keeps the set it was
    * prepared with). States of features the new set does not define are carried, not deleted
-   * (docs/features.md, "Changing the feature set"). A no-op for the set in use.
+   * (docs/features.md, "Changing the feature set"). A no-op for the set in use with the same
+   * exchange rates bound (`withCurrencyConverter`).
    */
   use(set: CompiledFeatureSet): void {
-    if (set === this.set || set.version === this.set.version) return;
+    // Same definitions and same exchange rates: nothing to do.
+    if (set === this.set || (set.version === this.set.version && set.converter === this.set.converter))
+      return;
     this.set = set;
     this.byKey = byStateKey(set);
   }
@@ -205,7 +208,8 @@ export class StateStoreEngine implements FeatureStateStore {
       async (pks) => {
         const missing = pks.filter((pk) => !requested.has(pk));
         for (const pk of missing) requested.add(pk);
-        if (missing.length > 0) for (const [pk, item] of await this.table.getMany(missing)) linkItems.set(pk, item);
+        if (missing.length > 0)
+          for (const [pk, item] of await this.table.getMany(missing)) linkItems.set(pk, item);
         return new Map(pks.map((pk) => [pk, decodeEntity(pk, linkItems.get(pk), byKey)]));
       },
       { nowMs, allowance: this.allowance },

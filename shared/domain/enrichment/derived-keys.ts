@@ -63,7 +63,12 @@ export interface DerivedKeyRules {
 export const DEFAULT_DERIVED_KEY_RULES: DerivedKeyRules = {
   email: {
     providers: [
-      { domains: ["gmail.com", "googlemail.com"], canonicalDomain: "gmail.com", ignoreDots: true, tagSeparator: "+" },
+      {
+        domains: ["gmail.com", "googlemail.com"],
+        canonicalDomain: "gmail.com",
+        ignoreDots: true,
+        tagSeparator: "+",
+      },
     ],
     otherTagSeparator: "+",
   },
@@ -115,7 +120,10 @@ export function phoneBlock(e164: string, digits: number): string | undefined {
 }
 
 /** The network of a canonical address with the rules' prefix length, in CIDR text (`203.0.113.0/24`, `2001:db8:1::/48`). */
-export function ipPrefix(ip: string, rules: Pick<DerivedKeyRules, "ipv4PrefixBits" | "ipv6PrefixBits">): string | undefined {
+export function ipPrefix(
+  ip: string,
+  rules: Pick<DerivedKeyRules, "ipv4PrefixBits" | "ipv6PrefixBits">,
+): string | undefined {
   if (!ipaddr.isValid(ip)) return undefined;
   const address = ipaddr.parse(ip);
   const bits = address.kind() === "ipv4" ? rules.ipv4PrefixBits : rules.ipv6PrefixBits;

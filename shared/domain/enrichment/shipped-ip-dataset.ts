@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import { gunzipSync } from "node:zlib";
+import { IpAsnTable } from "#shared/domain/enrichment/ip-asn-table";
 import { IP_DATASET } from "#shared/domain/enrichment/ip-dataset.generated";
 import { datasetDateOf } from "#shared/domain/enrichment/ip-dataset-module";
-import { IpAsnTable } from "#shared/domain/enrichment/ip-asn-table";
 import { createIpEnrichment, type IpEnrichment } from "#shared/domain/enrichment/ip-enrichment";
 
 let shipped: IpEnrichment | undefined;

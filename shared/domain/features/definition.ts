@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
 import * as z from "zod";
-import { type CleanEvent, currencyExponent, EVENT_TYPES, type EventType } from "#shared/domain/event/index";
 import {
   type DerivedKeyRules,
   derivedKeyRulesSchema,
@@ -8,6 +7,7 @@ import {
 } from "#shared/domain/enrichment/derived-keys";
 import type { IpEnrichment } from "#shared/domain/enrichment/ip-enrichment";
 import { shippedIpEnrichment } from "#shared/domain/enrichment/shipped-ip-dataset";
+import { type CleanEvent, currencyExponent, EVENT_TYPES, type EventType } from "#shared/domain/event/index";
 import { formatDuration, parseDuration } from "#shared/domain/features/duration";
 import {
   type AddendAccessor,
@@ -472,14 +472,16 @@ function windowShape(
     bucketMs = 1;
   } else if (windowMs % bucketMs !== 0 || spanMs % bucketMs !== 0) {
     issues.push(
-      at("bucket", `must divide the window (${definition.window})${agg.type === "rateRatio" ? " and the baseline" : ""}`),
+      at(
+        "bucket",
+        `must divide the window (${definition.window})${agg.type === "rateRatio" ? " and the baseline" : ""}`,
+      ),
     );
   } else if (spanMs / bucketMs > MAX_BUCKETS) {
     issues.push(at("bucket", `gives ${spanMs / bucketMs} buckets; at most ${MAX_BUCKETS}`));
   }
   // A rate ratio's recent window is what must stay readable; its baseline is kept behind it anyway.
-  const latenessMs =
-    definition.lateness === undefined ? windowMs : (parseDuration(definition.lateness) ?? 0);
+  const latenessMs = definition.lateness === undefined ? windowMs : (parseDuration(definition.lateness) ?? 0);
   if (latenessMs > windowMs) issues.push(at("lateness", "must not exceed the window"));
   return { windowMs, spanMs, bucketMs, latenessMs };
 }
@@ -502,7 +504,9 @@ function compileFeature(
   const agg = definition.aggregation;
   const linked = agg.type === "linked";
   if (linked && (definition.window ?? definition.bucket ?? definition.lateness) !== undefined) {
-    issues.push(at("window", "a link count reads its steps' windows: no window, bucket or lateness of its own"));
+    issues.push(
+      at("window", "a link count reads its steps' windows: no window, bucket or lateness of its own"),
+    );
   }
   const shape = linked
     ? { windowMs: 0, spanMs: 0, bucketMs: 1, latenessMs: 0 }
@@ -520,7 +524,8 @@ function compileFeature(
   }
   const currency = agg.type === "sum" || agg.type === "valueRatio" ? agg.currency : undefined;
   if (currency !== undefined) {
-    if (field !== "amount") issues.push(at("aggregation.currency", 'converts amounts only: field must be "amount"'));
+    if (field !== "amount")
+      issues.push(at("aggregation.currency", 'converts amounts only: field must be "amount"'));
     if (currencyExponent(currency) === undefined)
       issues.push(at("aggregation.currency", "is not an active ISO-4217 currency"));
   }
@@ -555,7 +560,8 @@ function compileFeature(
     }
   }
   if (linked && (definition.filter !== undefined || entityFields.length === 0)) {
-    if (definition.filter !== undefined) issues.push(at("filter", "a link count counts through its steps: no filter"));
+    if (definition.filter !== undefined)
+      issues.push(at("filter", "a link count counts through its steps: no filter"));
   }
   if (issues.length > before) return undefined;
 
@@ -663,13 +669,16 @@ function compileLinks(
     });
     const steps: CompiledFeature[] = [];
     for (const [i, id] of f.path.entries()) {
-      const step = byId.get(id);
-      if (!step || step.aggregation !== "distinct") {
+      const found = byId.get(id);
+      if (found?.aggregation !== "distinct") {
         issues.push(at(`step ${i + 1} (${id}) is not a distinct-count feature of the set`));
         continue;
       }
+      const step = found as CompiledFeature;
       if (i === 0 && step.entity.name !== f.entity.name) {
-        issues.push(at(`step 1 (${id}) is keyed on ${step.entity.name}, not on the link's entity ${f.entity.name}`));
+        issues.push(
+          at(`step 1 (${id}) is keyed on ${step.entity.name}, not on the link's entity ${f.entity.name}`),
+        );
       }
       if (i > 0 && step.entity.fields.length !== 1) {
         issues.push(at(`step ${i + 1} (${id}) must be keyed on one field, not ${step.entity.name}`));

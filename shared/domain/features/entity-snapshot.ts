@@ -56,7 +56,12 @@ function snapshotFeature(
     return { ...base, value: null, saturated: false, late: true };
   if (f.aggregation === "sum" && f.referenceCurrency !== undefined) {
     const reading = readConvertedSum(fs, f, atMs);
-    return { ...base, value: { [f.referenceCurrency]: reading.value ?? 0 }, saturated: reading.saturated, late: false };
+    return {
+      ...base,
+      value: { [f.referenceCurrency]: reading.value ?? 0 },
+      saturated: reading.saturated,
+      late: false,
+    };
   }
   if (f.aggregation === "timeSince") {
     const last = readWindow(fs, f, atMs, "").value;

@@ -237,7 +237,11 @@ function addContribution(state: EntityState, f: CompiledFeature, event: CleanEve
     case "values": {
       const addend = f.addend?.(event);
       if (!addend) return false;
-      const s = (existing as ValuesState | undefined) ?? { kind: "values", horizon: timeMs, series: new Map() };
+      const s = (existing as ValuesState | undefined) ?? {
+        kind: "values",
+        horizon: timeMs,
+        series: new Map(),
+      };
       const buckets = s.series.get(addend.series) ?? new Map<number, ValueStats>();
       const stats = buckets.get(bucket);
       if (stats) {
@@ -366,7 +370,11 @@ function readFeature(
  * (rounded half to even to the reference currency's minor unit) and added. A currency the rates
  * lack is left out and the reading flagged saturated (amounts are never negative: a lower bound).
  */
-export function readConvertedSum(fs: FeatureState | undefined, f: CompiledFeature, timeMs: number): FeatureReading {
+export function readConvertedSum(
+  fs: FeatureState | undefined,
+  f: CompiledFeature,
+  timeMs: number,
+): FeatureReading {
   const { first, last } = windowRange(timeMs, f);
   let total = 0;
   let saturated = false;
@@ -447,7 +455,13 @@ function readValueRatio(
 }
 
 /** The value-ratio formula (docs/features.md, "Ratios"): the same expression in the reference. */
-export function valueRatioOf(f: CompiledFeature, value: number, count: number, sum: number, max: number): number | null {
+export function valueRatioOf(
+  f: CompiledFeature,
+  value: number,
+  count: number,
+  sum: number,
+  max: number,
+): number | null {
   if (count < (f.minEvents ?? 1)) return null;
   if (f.baseline === "max") return max === 0 ? null : value / max;
   return sum === 0 ? null : (value * count) / sum;
@@ -458,7 +472,11 @@ export function valueRatioOf(f: CompiledFeature, value: number, count: number, s
  * the baseline before it, per bucket: recent × (Nb − Nw) ÷ (Nw × baseline). Null when the
  * baseline holds fewer than minBaseline events.
  */
-export function readRateRatio(fs: FeatureState | undefined, f: CompiledFeature, timeMs: number): FeatureReading {
+export function readRateRatio(
+  fs: FeatureState | undefined,
+  f: CompiledFeature,
+  timeMs: number,
+): FeatureReading {
   const { first, last } = windowRange(timeMs, f);
   const recentFirst = last - (f.recentBuckets ?? 1) + 1;
   let recent = 0;
@@ -557,7 +575,11 @@ export function readWindow(
 }
 
 /** The distinct values of a distinct-count feature seen in the window of a reader at `timeMs`, sorted. */
-export function distinctValuesInWindow(fs: FeatureState | undefined, f: CompiledFeature, timeMs: number): string[] {
+export function distinctValuesInWindow(
+  fs: FeatureState | undefined,
+  f: CompiledFeature,
+  timeMs: number,
+): string[] {
   if (fs?.kind !== "distinct") return [];
   const { first, last } = windowRange(timeMs, f);
   return [...fs.elements]

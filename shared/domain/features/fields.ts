@@ -1,4 +1,3 @@
-import { type CleanEvent, type EventType, minorUnits } from "#shared/domain/event/index";
 import {
   canonicalEmail,
   DEFAULT_DERIVED_KEY_RULES,
@@ -8,6 +7,7 @@ import {
   phoneBlock,
 } from "#shared/domain/enrichment/derived-keys";
 import type { IpEnrichment } from "#shared/domain/enrichment/ip-enrichment";
+import { type CleanEvent, type EventType, minorUnits } from "#shared/domain/event/index";
 
 /**
  * Event fields a feature can be keyed on, count distinct values of, sum, or match in a filter.
@@ -38,7 +38,13 @@ export type IdentityField = (typeof KEY_FIELDS)[number];
  * Keys derived from one field: the canonical email (provider dot and tag rules), the email's
  * domain, the phone number's block, the IP address's network prefix and its autonomous system.
  */
-export const DERIVED_KEY_FIELDS = ["email.canonical", "email.domain", "phone.block", "ip.prefix", "ip.asn"] as const;
+export const DERIVED_KEY_FIELDS = [
+  "email.canonical",
+  "email.domain",
+  "phone.block",
+  "ip.prefix",
+  "ip.asn",
+] as const;
 
 /** One of DERIVED_KEY_FIELDS. */
 export type DerivedKeyField = (typeof DERIVED_KEY_FIELDS)[number];
@@ -108,7 +114,10 @@ export type TextAccessor = (event: CleanEvent) => string | undefined;
  * Reads the text of a key, distinct or matched field; attribute numbers and booleans are read as
  * text. Derived fields are computed with `context` (the IP fields need its enrichment).
  */
-export function textAccessor(field: DistinctField, context: FieldContext = DEFAULT_FIELD_CONTEXT): TextAccessor {
+export function textAccessor(
+  field: DistinctField,
+  context: FieldContext = DEFAULT_FIELD_CONTEXT,
+): TextAccessor {
   switch (field) {
     case "userId":
       return (e) => e.userId;

@@ -2,8 +2,8 @@ import type { CleanEvent } from "#shared/domain/event/index";
 import type { CompiledFeature, CompiledFeatureSet, LinkedFeature } from "#shared/domain/features/definition";
 import type { FeatureSnapshot } from "#shared/domain/features/entity-snapshot";
 import { convertAmount, rateRatioOf, valueRatioOf } from "#shared/domain/features/entity-state";
-import type { TextAccessor } from "#shared/domain/features/fields";
 import type { FeatureVector } from "#shared/domain/features/feature-vector";
+import type { TextAccessor } from "#shared/domain/features/fields";
 import { DEFAULT_LATENESS_ALLOWANCE, type LatenessAllowance } from "#shared/domain/features/window";
 
 /**
@@ -124,7 +124,12 @@ export class ReferenceFeatures {
       if (this.late(f, st, atMs)) return { ...base, value: null, saturated: false, late: true };
       if (f.aggregation === "sum" && f.referenceCurrency !== undefined) {
         const r = this.convertedSum(f, st, atMs);
-        return { ...base, value: { [f.referenceCurrency]: r.value ?? 0 }, saturated: r.saturated, late: false };
+        return {
+          ...base,
+          value: { [f.referenceCurrency]: r.value ?? 0 },
+          saturated: r.saturated,
+          late: false,
+        };
       }
       if (f.aggregation === "timeSince" || f.aggregation === "rateRatio") {
         return { ...base, ...this.valueOf(f, st, undefined, atMs), saturated: false, late: false };
@@ -307,7 +312,11 @@ export class ReferenceFeatures {
   }
 
   /** Each currency's window sum converted to the reference currency; a currency without a rate is left out (saturated). */
-  private convertedSum(f: CompiledFeature, st: ReferenceState, t: number): { value: number | null; saturated: boolean } {
+  private convertedSum(
+    f: CompiledFeature,
+    st: ReferenceState,
+    t: number,
+  ): { value: number | null; saturated: boolean } {
     const inside = st.log.filter((e) => inWindow(f, e.bucket, t));
     let total = 0;
     let saturated = false;
