@@ -254,7 +254,9 @@ export function buildExtendedRecords(s: Scenario, runId: string): FeatureRecord[
       const extra: Record<string, unknown> = {
         email: `${local}@${domain}`,
         ip: `10.${second}.${third + spec.ip}.${user + 1}`,
-        ...(spec.phone > 0 ? { phone: `+1${String(h % 1_000_000_000).padStart(9, "0")}${spec.phone}${device}` } : {}),
+        ...(spec.phone > 0
+          ? { phone: `+1${String(h % 1_000_000_000).padStart(9, "0")}${spec.phone}${device}` }
+          : {}),
       };
       const attributes: Record<string, string | number | boolean> = { ...(e.attributes ?? {}) };
       if (e.type === "login") attributes.method = device % 2 === 0 ? "otp" : "password";
