@@ -10,6 +10,7 @@ export * from "#shared/domain/features/duration";
 export * from "#shared/domain/features/entity-key";
 export * from "#shared/domain/features/entity-snapshot";
 export * from "#shared/domain/features/entity-state";
+export * from "#shared/domain/features/example-features";
 export * from "#shared/domain/features/feature-vector";
 export * from "#shared/domain/features/fields";
 export * from "#shared/domain/features/link-counts";

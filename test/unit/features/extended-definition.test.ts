@@ -4,6 +4,7 @@ import { compileRates } from "#shared/domain/enrichment/rates";
 import {
   compileFeatureSet,
   DEFAULT_FEATURE_SET,
+  EXAMPLE_FEATURES,
   type FeatureDefinition,
   FeatureDefinitionError,
   withCurrencyConverter,
@@ -159,5 +160,17 @@ describe("definitions of the issue-16 kinds", () => {
     // Both payments, converted with the new rate: state keeps amounts per currency.
     expect(second.vectors.get("p2")?.values.spend_eur).toBe(4_000);
     expect(b.version).toBe(a.version);
+  });
+});
+
+describe("the example definitions", () => {
+  it("compile with the default set and the shipped IP dataset", () => {
+    const set = compileFeatureSet({ features: [...DEFAULT_FEATURE_SET.features, ...EXAMPLE_FEATURES] });
+    expect(set.linked.map((l) => l.feature.id)).toEqual([
+      "accounts_via_devices_24h",
+      "accounts_via_device_cards_24h",
+      "referral_tree_7d",
+    ]);
+    expect(set.ipDataset?.source).toMatch(/^@ip-location-db\/asn@/);
   });
 });
