@@ -206,6 +206,8 @@ interface RunStats {
   writeUnits: number;
   estimatedWriteUnits?: number;
   itemsRead?: number;
+  linkRounds?: number;
+  linkKeys?: number;
   entityBatches?: number;
   conflicts?: number;
   /** Distinct entities per batch, summed, by entity type. */
@@ -248,6 +250,8 @@ async function runStore(
     writeUnits: s.writeCapacityUnits,
     estimatedWriteUnits: s.estimatedWriteUnits,
     itemsRead: s.itemsRead,
+    linkRounds: store.linkReads.rounds,
+    linkKeys: store.linkReads.keys,
     entityBatches,
     conflicts: s.conflicts,
     byType,
@@ -450,6 +454,13 @@ function report(
     );
   }
   console.log(`${pad("items read / event", 32)}${per(store.itemsRead ?? 0, store).toFixed(3)}`);
+  if (set.linked.length > 0) {
+    console.log(
+      `link counts (${set.linked.length}): ${store.linkRounds} extra BatchGetItem rounds ` +
+        `(${((store.linkRounds ?? 0) / batches).toFixed(2)} per batch), ${store.linkKeys} item keys asked ` +
+        `(${per(store.linkKeys ?? 0, store).toFixed(3)} per event), no writes`,
+    );
+  }
   const entityBatches = store.entityBatches ?? 0;
   console.log(
     `\nstore: ${store.writeRequests} writes for ${entityBatches} distinct entities summed over batches ` +

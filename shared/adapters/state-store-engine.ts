@@ -125,6 +125,11 @@ interface Fold {
  * Exactly-once comes from the per-shard high-water marks folded into every item (docs/features.md).
  */
 export class StateStoreEngine implements FeatureStateStore {
+  /**
+   * What link counts cost: read rounds beyond the batch's first BatchGetItem, and the item keys
+   * they asked for (items the batch had not read). Link counts never write.
+   */
+  readonly linkReads = { rounds: 0, keys: 0 };
   private set: CompiledFeatureSet;
   private byKey: ReadonlyMap<string, CompiledFeature>;
   private readonly clock: () => number;

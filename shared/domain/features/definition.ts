@@ -68,7 +68,7 @@ export const DEFAULT_MAX_DISTINCT = 100;
 /** Upper bound of `maxDistinct`, which bounds the item size. */
 export const MAX_MAX_DISTINCT = 1_000;
 
-/** Steps of a link path at most, and distinct values a path may fan out to per event (docs/features.md, "Link counts"). */
+/** Steps a link path may have at most (docs/features.md, "Link counts"). */
 export const MAX_LINK_STEPS = 3;
 /** Entity items a link feature may read per event beyond the event's own: the bound of its cost. */
 export const MAX_LINK_READS = 200;
@@ -446,7 +446,8 @@ function windowShape(
 ): { windowMs: number; spanMs: number; bucketMs: number; latenessMs: number } {
   const windowMs = parseDuration(definition.window ?? "") ?? 0;
   const windowOk = windowMs >= MIN_WINDOW_MS && windowMs <= MAX_WINDOW_MS;
-  if (!windowOk) issues.push(at("window", "must be between 1m and 30d"));
+  if (definition.window === undefined) issues.push(at("window", "is required"));
+  else if (!windowOk) issues.push(at("window", "must be between 1m and 30d"));
   const agg = definition.aggregation;
   const spanMs = agg.type === "rateRatio" ? (parseDuration(agg.baseline) ?? 0) : windowMs;
   if (agg.type === "rateRatio" && (spanMs <= windowMs || spanMs > MAX_WINDOW_MS)) {

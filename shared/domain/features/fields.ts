@@ -103,7 +103,7 @@ export const DEFAULT_FIELD_CONTEXT: FieldContext = { rules: DEFAULT_DERIVED_KEY_
  */
 export function canonicalFieldOrder(fields: readonly string[]): KeyField[] {
   const known = ENTITY_FIELDS.filter((field) => fields.includes(field));
-  const attributes = fields.filter((field) => field.startsWith(ATTRIBUTE_PREFIX)).sort();
+  const attributes = [...new Set(fields.filter((field) => field.startsWith(ATTRIBUTE_PREFIX)))].sort();
   return [...known, ...(attributes as `attributes.${string}`[])];
 }
 

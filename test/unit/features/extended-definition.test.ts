@@ -113,6 +113,8 @@ describe("definitions of the issue-16 kinds", () => {
           window: "1h",
           filter: { eventTypes: ["login"] },
         },
+        { id: "m", entity: ["attributes.a", "attributes.a"], aggregation: { type: "count" }, window: "1h" },
+        { id: "n", entity: ["userId"], aggregation: { type: "count" } },
       ]),
     ).toEqual([
       'features[0].aggregation.currency: converts amounts only: field must be "amount"',
@@ -122,6 +124,8 @@ describe("definitions of the issue-16 kinds", () => {
       "features[4].filter.match.geo.planet: is not a field a filter can match",
       "features[6].window: a link count reads its steps' windows: no window, bucket or lateness of its own",
       "features[11].filter.eventTypes: cardBin only exists on payment events, which the filter excludes",
+      "features[12].entity: lists a field twice",
+      "features[13].window: is required",
       "features[5].aggregation.path: step 1 (a) is not a distinct-count feature of the set",
       "features[5].aggregation.path: step 2 (e) is not a distinct-count feature of the set",
       "features[10].aggregation.path: may read 10100 entity items per event (the product of the steps' maxDistinct); at most 200: lower maxDistinct of the steps",
