@@ -213,8 +213,11 @@ export class StateStoreEngine implements FeatureStateStore {
       async (pks) => {
         const missing = pks.filter((pk) => !requested.has(pk));
         for (const pk of missing) requested.add(pk);
-        if (missing.length > 0)
+        if (missing.length > 0) {
+          this.linkReads.rounds++;
+          this.linkReads.keys += missing.length;
           for (const [pk, item] of await this.table.getMany(missing)) linkItems.set(pk, item);
+        }
         return new Map(pks.map((pk) => [pk, decodeEntity(pk, linkItems.get(pk), byKey)]));
       },
       { nowMs, allowance: this.allowance },

@@ -149,7 +149,10 @@ async function readSteps(
   const states = await load([...byPk.keys()]);
   for (const [pk, list] of byPk) {
     const state = states.get(pk) as EntityState;
-    const work = works.get(pk);
+    const entry = works.get(pk);
+    // Only the step features read here need folding: the copy is read, never written.
+    const steps = [...new Set(list.map((r) => r.step))];
+    const work = entry && { ...entry, group: { ...entry.group, features: steps } };
     list.sort((a, b) => a.index - b.index);
     let folded = 0;
     for (const r of list) {
