@@ -248,8 +248,10 @@ describe("feature sets applied with the CLI on the local stack", () => {
       },
     ];
     const ratesFile = join(dir, "rates.yaml");
+    // date-safe: a rates table's asOf label in the config table, which has no TTL.
     writeFileSync(ratesFile, stringify({ base: "EUR", asOf: "2026-12-01", rates: { USD: "0.9" } }));
     const rates = vigil(["rates", "apply", ratesFile, "--comment", "test rates"]);
+    // date-safe: a rates table's asOf label in the config table, which has no TTL.
     expect(rates.err).toMatch(/Applied .* as rates version 1 .*: rates version 1 \(EUR, 2026-12-01\)/);
     expect(rates.code).toBe(0);
     const applied = vigil(["features", "apply", writeSet([...extended, ...kinds])]);
@@ -287,6 +289,7 @@ describe("feature sets applied with the CLI on the local stack", () => {
     const shown = vigil(["features", "show", "userId", "feat-user-2"]);
     expect(shown.code).toBe(0);
     expect(shown.err).toMatch(/IP dataset: @ip-location-db\/asn@\S+, data of \d{4}-\d{2}-\d{2}\./);
+    // date-safe: a rates table's asOf label in the config table, which has no TTL.
     expect(shown.err).toMatch(/Exchange rates: rates version 1 \(EUR, 2026-12-01\)\./);
     const reading = JSON.parse(shown.out) as {
       ipDataset: { source: string; date: string; usedByFeatures: boolean };

@@ -431,13 +431,16 @@ describe("DecisionConfigLoader on DynamoDB Local", () => {
     // No rates: USD cannot be converted: 0, flagged.
     expect(await read(withoutRates.features, "r0")).toEqual({ value: 0, saturated: ["card_spend_eur_24h"] });
 
+    // date-safe: a rates table's asOf label in the config table, which has no TTL.
     await applyDocument(store, "rates", { base: "EUR", asOf: "2026-12-01", rates: { USD: "0.9" } }, who);
     now += 1_000;
     const first = await loader.current();
     expect(first.versions.rates).toBe(1);
+    // date-safe: a rates table's asOf label in the config table, which has no TTL.
     expect(first.features.converter?.label).toBe("rates version 1 (EUR, 2026-12-01)");
     expect(await read(first.features, "r1")).toEqual({ value: 135, saturated: [] }); // 1.50 USD → 1.35 EUR
 
+    // date-safe: a rates table's asOf label in the config table, which has no TTL.
     await applyDocument(store, "rates", { base: "EUR", asOf: "2026-12-02", rates: { USD: "1.1" } }, who);
     now += 1_000;
     const second = await loader.current();
