@@ -5,8 +5,8 @@ import { StateStoreEngine } from "#shared/adapters/state-store-engine";
 import {
   type DecisionDocuments,
   DecisionEngineFactory,
-  type DecisionKind,
   prepareDocument,
+  type SeededKind,
 } from "#shared/domain/decision/index";
 import { storedEventFields } from "#shared/domain/decision/model/model-event-fields";
 import { createPseudonymizer, toStoredDecisionContent } from "#shared/domain/decision-message/index";
@@ -18,7 +18,7 @@ import type { DecisionRecord } from "#shared/ports/decision-store";
 export interface ReplayOptions {
   readonly configDir?: string;
   /** Documents that replace the shipped ones (a model document with a challenger, say). */
-  readonly documents?: Partial<Record<DecisionKind, unknown>>;
+  readonly documents?: Partial<Record<SeededKind, unknown>>;
 }
 
 /**
@@ -62,7 +62,7 @@ export async function replayDecisionRecords(
 ): Promise<DecisionRecord[]> {
   const shipped = defaultDocuments(options.configDir);
   const stamp = { author: "vigil replay", now: "2026-03-01T00:00:00.000Z" };
-  const versioned = (kind: DecisionKind) => ({
+  const versioned = (kind: SeededKind) => ({
     version: 1,
     document: prepareDocument(kind, undefined, options.documents?.[kind] ?? shipped[kind], stamp),
   });

@@ -196,6 +196,15 @@ export const paymentEventSchema = z
       "CardFingerprint",
       "Token or keyed hash identifying the card. Never the card number.",
     ).optional(),
+    cardBin: z
+      .string()
+      .regex(/^[0-9]{6,8}$/)
+      .optional()
+      .meta({
+        id: "CardBin",
+        description:
+          "The card's bank identification number: its first 6 or 8 digits (issuer and product), never more.",
+      }),
     ...optional,
   })
   .meta({ id: "PaymentEvent", title: "payment" });
