@@ -2,6 +2,7 @@ import { Stack, type StackProps } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import { AlertTopic } from "#infra/constructs/alert-topic";
 import { AuditDomain } from "#infra/constructs/audit-domain";
+import { EventArchive } from "#infra/constructs/event-archive";
 import { PseudonymKey } from "#infra/constructs/pseudonym-key";
 import { StreamConsumerFunction } from "#infra/constructs/stream-consumer-function";
 import { VigilData } from "#infra/constructs/vigil-data";
@@ -46,6 +47,8 @@ export class VigilStack extends Stack {
   readonly alert: StreamConsumerFunction;
   /** The audit function: decisions stream in, OpenSearch out. */
   readonly audit: StreamConsumerFunction;
+  /** The event archive: its bucket and the function writing every events-stream record to it. */
+  readonly archive: EventArchive;
 
   constructor(scope: Construct, id: string, props: VigilStackProps) {
     super(scope, id, props);
@@ -114,5 +117,13 @@ export class VigilStack extends Stack {
       ...logs,
     });
     this.auditDomain.grantWrite(this.audit.lambda.role);
+
+    this.archive = new EventArchive(this, "Archive", {
+      encryptionKey: this.data.key,
+      streams: this.data.streams,
+      tables: this.data.tables,
+      failureQueue: this.data.failureQueues.archive,
+      ...logs,
+    });
   }
 }

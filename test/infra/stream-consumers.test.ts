@@ -90,6 +90,7 @@ const STACK_SETTINGS: Record<StreamConsumerKey, Record<string, unknown>> = {
     },
     [ENV.auditIndexPrefix]: "vigil-decisions",
   },
+  archive: { [ENV.archiveBucket]: { Ref: logicalIdOf(stack, stack.archive.bucket) } },
 };
 
 const TABLE_ACCESS_ACTIONS = {
