@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { registerAlertsCommands } from "#cli/commands/alerts";
 import { registerAuditCommands } from "#cli/commands/audit";
+import { registerBacktestCommand } from "#cli/commands/backtest";
 import { registerDemoCommand } from "#cli/commands/demo";
 import { registerEvaluateCommand } from "#cli/commands/evaluate";
 import { registerEventCommands } from "#cli/commands/events";
@@ -31,6 +32,7 @@ registerAuditCommands(program);
 registerReportCommands(program);
 registerSimulateCommand(program);
 registerEvaluateCommand(program);
+registerBacktestCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -8,7 +8,7 @@ import {
   prepareDocument,
 } from "#shared/domain/decision/index";
 import type { CleanEvent } from "#shared/domain/event/index";
-import type { ScoredDecision } from "#shared/domain/simulation/index";
+import type { DecisionRecord } from "#shared/ports/decision-store";
 
 /** The stream the replay's records are said to come from (its high-water marks' key). */
 const REPLAY_STREAM = "arn:aws:kinesis:local:000000000000:stream/vigil-replay";
@@ -28,7 +28,7 @@ const REPLAY_STREAM = "arn:aws:kinesis:local:000000000000:stream/vigil-replay";
 export async function replaySequentially(
   events: readonly CleanEvent[],
   options: { readonly configDir?: string } = {},
-): Promise<Map<string, ScoredDecision>> {
+): Promise<Map<string, DecisionRecord>> {
   const documents = defaultDocuments(options.configDir);
   const stamp = { author: "vigil replay", now: "2026-03-01T00:00:00.000Z" };
   const versioned = (kind: DecisionKind) => ({
@@ -47,7 +47,7 @@ export async function replaySequentially(
   const store = new StateStoreEngine(new MemoryStateTable(), factory.features(versioned("features")), {
     clock: () => now,
   });
-  const decisions = new Map<string, ScoredDecision>();
+  const decisions = new Map<string, DecisionRecord>();
   const ordered = events
     .map((event, i) => ({ event, i, t: Date.parse(event.occurredAt) }))
     .sort((a, b) => a.t - b.t || a.i - b.i);
@@ -61,9 +61,15 @@ export async function replaySequentially(
     );
     const vector = pass.vectors.get(event.eventId);
     if (!vector) continue; // a re-sent eventId: the first decision stands, as in the pipeline
+    // As the score function stores it: the decision with the event's identity and exact features.
     decisions.set(event.eventId, {
       ...engine.decide({ event, features: vector }, t),
       eventId: event.eventId,
+      type: event.type,
+      occurredAt: event.occurredAt,
+      decidedAt: new Date(t).toISOString(),
+      features: vector,
+      source: { shardId: "shardId-000000000000", sequenceNumber: String(sequence) },
     });
     const committed = await pass.commit();
     if (committed.failed.length > 0) throw new Error(`replay could not commit ${event.eventId}`);
