@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { configurationInForce, shippedConfiguration } from "#cli/backtest/configuration-in-force";
@@ -44,6 +44,8 @@ interface BacktestOptions {
   warmUp?: string;
   stateDir: string;
   json?: boolean;
+  decisionsOut?: string;
+  recompute?: boolean;
 }
 
 function time(text: string, flag: string): number {
@@ -127,6 +129,11 @@ export function registerBacktestCommand(program: Command): void {
     )
     .option("--state-dir <dir>", "the local stack's state directory", DEFAULT_STATE_DIR)
     .option("--json", "print the report as JSON")
+    .option(
+      "--decisions-out <file>",
+      "write each compared event's actions as NDJSON: eventId, type, before, after, the candidate's rule hits",
+    )
+    .option("--recompute", "recompute features even when the stored vectors would do (a cross-check)")
     .action(async (opts: BacktestOptions) => {
       const threads = Number(opts.threads);
       if (!Number.isInteger(threads) || threads < 1 || threads > 64)
@@ -170,7 +177,8 @@ export function registerBacktestCommand(program: Command): void {
         } finally {
           client.destroy();
         }
-        if (!decisions && !opts.events) decisions = { kind: "table", table: target.table("decisions"), env };
+        if (!decisions && !opts.events && !opts.recompute)
+          decisions = { kind: "table", table: target.table("decisions"), env };
       } else {
         say("(comparing against the shipped defaults)");
         inForce = shippedConfiguration();
@@ -234,10 +242,21 @@ export function registerBacktestCommand(program: Command): void {
         };
       }
 
+      if (opts.recompute) decisions = undefined;
+      const out = opts.decisionsOut;
       const report = await runBacktest({
         input,
         resolved,
         ...(decisions ? { decisions } : {}),
+        ...(out
+          ? {
+              onEvents: (events) => {
+                const sorted = [...events].sort((a, b) => (a.eventId < b.eventId ? -1 : 1));
+                writeFileSync(out, sorted.map((e) => `${JSON.stringify(e)}\n`).join(""));
+                say(`Wrote the actions of ${sorted.length} events to ${out}.`);
+              },
+            }
+          : {}),
         labels,
         ...(cutoffMs !== undefined ? { cutoffMs } : {}),
         threads,

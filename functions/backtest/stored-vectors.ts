@@ -35,6 +35,8 @@ export interface StoredVectorDependencies {
    * eventId in the slice is compared.
    */
   readonly matchSource?: boolean;
+  /** List every compared event's actions in the tally (`events`). */
+  readonly collectEvents?: boolean;
 }
 
 /**
@@ -51,7 +53,7 @@ export async function backtestStoredVectors(
   records: readonly ArchivedRecord[],
   deps: StoredVectorDependencies,
 ): Promise<BacktestTally> {
-  const tally = emptyTally();
+  const tally = emptyTally(deps.collectEvents ?? false);
   tally.records.read += records.length;
   const unique = dedupeRecords(records);
   tally.records.copies += records.length - unique.length;

@@ -60,6 +60,8 @@ export type BacktestTask =
       readonly after: Documents;
       readonly featureVersion: string;
       readonly outcomes: ReadonlyArray<readonly [string, Outcome]>;
+      /** List every compared event's actions. */
+      readonly collectEvents?: boolean;
     }
   | {
       readonly kind: "recompute";
@@ -133,6 +135,7 @@ export async function runBacktestTask(task: BacktestTask): Promise<BacktestTaskR
       after: engineFor(task.after, new DecisionEngineFactory()),
       featureVersion: task.featureVersion,
       outcomes: new Map(task.outcomes),
+      collectEvents: task.collectEvents ?? false,
     };
     const tally = task.archive
       ? await backtestArchiveSlice(

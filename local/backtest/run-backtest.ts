@@ -18,6 +18,7 @@ import {
   addComparison,
   addQuarantined,
   type BacktestTally,
+  type EventActions,
   emptyTally,
   mergeTallies,
 } from "#shared/domain/backtest/tally";
@@ -63,6 +64,8 @@ export interface RunBacktestOptions {
   readonly cutoffMs?: number;
   /** Worker threads; 1 runs everything in this thread. */
   readonly threads?: number;
+  /** Receives every compared event's actions (before, after), in no particular order. */
+  readonly onEvents?: (events: readonly EventActions[]) => void;
   readonly log?: (message: string) => void;
 }
 
@@ -113,6 +116,7 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
         after: resolved.candidate.documents,
         featureVersion,
         outcomes: [...outcomes],
+        collectEvents: options.onEvents !== undefined,
       };
       let tasks: BacktestTask[];
       if (input.kind === "archive") {
@@ -176,9 +180,17 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
         run({ kind: "recompute", records, documents: resolved.inForce.documents, decideFromMs }),
         run({ kind: "recompute", records, documents: resolved.candidate.documents, decideFromMs }),
       ]);
-      tally = tallyRecomputed(records, decideFromMs, decisionsOf(before), decisionsOf(after), outcomes);
+      tally = tallyRecomputed(
+        records,
+        decideFromMs,
+        decisionsOf(before),
+        decisionsOf(after),
+        outcomes,
+        options.onEvents !== undefined,
+      );
       tally.records.copies = copies;
     }
+    if (tally.events) options.onEvents?.(tally.events);
     return buildReport(tally, {
       path,
       source,
@@ -218,8 +230,9 @@ function tallyRecomputed(
   before: ReadonlyMap<string, RecomputedDecision>,
   after: ReadonlyMap<string, RecomputedDecision>,
   outcomes: ReadonlyMap<string, Outcome>,
+  collectEvents: boolean,
 ): BacktestTally {
-  const tally = emptyTally();
+  const tally = emptyTally(collectEvents);
   const inPeriod = records.filter((r) => Date.parse(r.arrivalTime) >= decideFromMs);
   tally.records.read = inPeriod.length;
   const { events, quarantined } = decodeArchivedRecords(inPeriod);

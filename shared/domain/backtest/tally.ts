@@ -66,11 +66,24 @@ export interface BacktestTally {
   storedDiffers: number;
   /** Stored vectors computed by another feature set than the one in force. */
   otherFeatureVersion: number;
+  /** Every compared event's actions, when asked for ({@link emptyTally}`(true)`): `--decisions-out`. */
+  events?: EventActions[];
 }
 
-/** A tally with nothing counted. */
-export function emptyTally(): BacktestTally {
+/** One compared event's actions before and after. */
+export interface EventActions {
+  readonly eventId: string;
+  readonly type: EventType;
+  readonly before: Action;
+  readonly after: Action;
+  /** Rules that hit with the candidate (`id` or `id (shadow)`). */
+  readonly afterRules: readonly string[];
+}
+
+/** A tally with nothing counted; with `collectEvents`, it also lists every compared event. */
+export function emptyTally(collectEvents = false): BacktestTally {
   return {
+    ...(collectEvents ? { events: [] } : {}),
     records: { read: 0, copies: 0, quarantined: {}, resent: 0, withoutDecision: 0 },
     compared: 0,
     changed: 0,
@@ -132,6 +145,13 @@ export function addComparison(tally: BacktestTally, c: Comparison): void {
       entry(entry(tally.outcomes, outcomeKey(c.outcome), obj<Record<string, number>>), c.type, obj<number>),
       pair,
     );
+  tally.events?.push({
+    eventId: c.eventId,
+    type: c.type,
+    before: c.before.action,
+    after: c.after.action,
+    afterRules: c.after.ruleHits.map(ruleKey),
+  });
   if (c.stored !== undefined && c.stored !== c.before.action) tally.storedDiffers++;
   if (c.otherFeatureVersion) tally.otherFeatureVersion++;
 }
@@ -141,10 +161,11 @@ export function addQuarantined(tally: BacktestTally, reason: string): void {
   bump(tally.records.quarantined, reason);
 }
 
-/** The sum of several tallies (slices of one backtest). */
+/** The sum of several tallies (slices of one backtest); events listed when any slice lists them. */
 export function mergeTallies(tallies: readonly BacktestTally[]): BacktestTally {
-  const out = emptyTally();
+  const out = emptyTally(tallies.some((t) => t.events !== undefined));
   for (const t of tallies) {
+    if (t.events) out.events?.push(...t.events);
     out.records.read += t.records.read;
     out.records.copies += t.records.copies;
     out.records.resent += t.records.resent;
