@@ -4,6 +4,7 @@ import type { Command } from "commander";
 import { configurationInForce, shippedConfiguration } from "#cli/backtest/configuration-in-force";
 import { CONFIG_EXIT, readFile } from "#cli/config-command";
 import { resolveTarget } from "#cli/env";
+import { collectPaths, readLabelFiles } from "#cli/labels-option";
 import { CliError, say } from "#cli/output";
 import type { DecisionsSpec, ObjectStoreSpec } from "#local/backtest/backtest-task";
 import { runBacktest } from "#local/backtest/run-backtest";
@@ -18,11 +19,9 @@ import {
   type CandidateChange,
   resolveCandidate,
 } from "#shared/domain/backtest/configuration";
-import { parseOutcomeFile } from "#shared/domain/backtest/outcomes";
 import { formatReport } from "#shared/domain/backtest/report";
 import { ConfigValidationError, type DecisionKind, formatIssue } from "#shared/domain/decision/index";
 import { parseDuration } from "#shared/domain/features/duration";
-import type { Label } from "#shared/domain/labels/index";
 import { ENV, TABLES } from "#shared/resources";
 
 interface BacktestOptions {
@@ -118,7 +117,7 @@ export function registerBacktestCommand(program: Command): void {
     .option(
       "--labels <file>",
       "labels (label contract NDJSON) or simulator ground truth; repeatable",
-      (value: string, all: string[]) => [...all, value],
+      collectPaths,
       [] as string[],
     )
     .option("--labels-as-of <time>", "count labels known at this time (default: the period's end)")
@@ -195,15 +194,7 @@ export function registerBacktestCommand(program: Command): void {
         throw error;
       }
 
-      // Labels.
-      const labels: Label[] = [];
-      for (const path of opts.labels) {
-        try {
-          labels.push(...parseOutcomeFile(readText(path, "labels"), path));
-        } catch (error) {
-          throw new CliError((error as Error).message, CONFIG_EXIT.invalid);
-        }
-      }
+      const labels = readLabelFiles(opts.labels);
       const cutoffMs = opts.labelsAsOf ? time(opts.labelsAsOf, "--labels-as-of") : undefined;
 
       // The events.
