@@ -116,6 +116,9 @@ export class ListIndex {
       const expiry = index.exact.get(value);
       if (expiry !== undefined && expiry > now) return value;
       if (!ranges) return undefined;
+      // Canonical IPv4 (what events are cleaned to) as a 32-bit value: no parse, no array.
+      const v4 = ipv4Value(value);
+      if (v4 >= 0) return index.v4.lookupV4(v4, now);
       const bytes = this.bytesOf(value);
       if (bytes === null) return undefined;
       return (bytes.length === 4 ? index.v4 : index.v6).lookup(bytes, now);
@@ -159,6 +162,30 @@ export function ipv4Bytes(ip: string): number[] | undefined {
     if (value > 255) return undefined;
   }
   return bytes.length === 4 ? bytes : undefined;
+}
+
+/** The 32-bit value of a canonical dotted-decimal IPv4 address, or -1 for anything else. */
+export function ipv4Value(ip: string): number {
+  let total = 0;
+  let octets = 0;
+  let value = -1;
+  let digits = 0;
+  for (let i = 0; i <= ip.length; i++) {
+    const c = i < ip.length ? ip.charCodeAt(i) : 46;
+    if (c === 46) {
+      if (digits === 0 || octets === 4) return -1;
+      total = total * 256 + value;
+      octets++;
+      value = -1;
+      digits = 0;
+      continue;
+    }
+    if (c < 48 || c > 57 || (digits > 0 && value === 0)) return -1;
+    value = digits === 0 ? c - 48 : value * 10 + (c - 48);
+    digits++;
+    if (value > 255) return -1;
+  }
+  return octets === 4 ? total : -1;
 }
 
 /** An email domain entry matches the domain itself and every subdomain of it. */
