@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { registerAlertsCommands } from "#cli/commands/alerts";
 import { registerAuditCommands } from "#cli/commands/audit";
+import { registerBacktestCommand } from "#cli/commands/backtest";
 import { registerCasesCommands } from "#cli/commands/cases";
 import { registerDatasetCommands } from "#cli/commands/dataset";
 import { registerDemoCommand } from "#cli/commands/demo";
@@ -48,6 +49,7 @@ registerAuditCommands(program);
 registerReportCommands(program);
 registerSimulateCommand(program);
 registerEvaluateCommand(program);
+registerBacktestCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -20,6 +20,8 @@ export interface CodePermissions {
   readonly pseudonymKey?: readonly "secretsmanager:GetSecretValue"[];
   /** `sns:Publish` on the alert topic (Publish and PublishBatch). */
   readonly alertTopic?: readonly "sns:Publish"[];
+  /** `s3:PutObject` under `events/` of the event archive bucket. */
+  readonly archiveBucket?: readonly "s3:PutObject"[];
   /** OpenSearch HTTP verbs and the exact paths they are used on, in the audit domain. */
   readonly auditDomain?: ReadonlyArray<{ readonly action: OpenSearchAction; readonly path: string }>;
 }
@@ -51,6 +53,7 @@ export type OpenSearchAction = "es:ESHttpGet" | "es:ESHttpPut" | "es:ESHttpPost"
  *   BatchGetItem (throttle windows), UpdateItem (delivery state, suppressed counts, and the window
  *   updates of its TransactWriteItems); Publish on the alert topic.
  * - audit: quarantine table PutItem (refused documents); POST `_bulk` on the audit domain.
+ * - archive: PutObject under `events/` of the archive bucket (one object per batch, docs/backtest.md).
  */
 export const CONSUMER_PERMISSIONS = {
   score: {
@@ -74,6 +77,9 @@ export const CONSUMER_PERMISSIONS = {
     tables: { quarantine: ["dynamodb:PutItem"] },
     auditDomain: [{ action: "es:ESHttpPost", path: "_bulk" }],
   },
+  archive: {
+    archiveBucket: ["s3:PutObject"],
+  },
 } as const satisfies Record<string, CodePermissions>;
 
 /**
@@ -96,6 +102,10 @@ export const BUNDLED_NOT_CALLED: Readonly<Record<string, Readonly<Record<string,
     "dynamodb:Scan": "the quarantine store's listing (vigil quarantine list), not the put score makes",
   },
   alert: {},
+  archive: {
+    "s3:GetObject": "the object store's read (vigil backtest reads the archive), bundled with its put",
+    "s3:ListBucket": "the object store's listing (vigil backtest lists a period), bundled with its put",
+  },
   audit: {
     "dynamodb:Scan": "the audit quarantine's listing (vigil audit quarantine)",
     "dynamodb:UpdateItem": "the audit quarantine's markReplayed (vigil audit reindex)",

@@ -372,6 +372,7 @@ function resolve(s: Parsed): VigilSettings {
     score: { memoryMiB: s[CONTEXT_KEYS.scoreMemoryMiB], batchSize: s[CONTEXT_KEYS.scoreBatchSize] },
     alert: { memoryMiB: s[CONTEXT_KEYS.alertMemoryMiB], batchSize: s[CONTEXT_KEYS.alertBatchSize] },
     audit: { memoryMiB: s[CONTEXT_KEYS.auditMemoryMiB], batchSize: s[CONTEXT_KEYS.auditBatchSize] },
+    archive: {},
   };
   const consumers: Partial<Record<StreamConsumerKey, ConsumerSettings>> = {};
   for (const [key, definition] of streamConsumerEntries()) {

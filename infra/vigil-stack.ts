@@ -12,6 +12,7 @@ import { AlertTopic } from "#infra/constructs/alert-topic";
 import { AuditDomain } from "#infra/constructs/audit-domain";
 import { AuditNetwork } from "#infra/constructs/audit-network";
 import { ConfigSeed } from "#infra/constructs/config-seed";
+import { EventArchive } from "#infra/constructs/event-archive";
 import { OperationsAlarms, VigilMetrics } from "#infra/constructs/operations-alarms";
 import { OperationsDashboard } from "#infra/constructs/operations-dashboard";
 import { OperationsTopic } from "#infra/constructs/operations-topic";
@@ -72,6 +73,10 @@ export class VigilStack extends Stack {
   readonly alert: StreamConsumerFunction;
   /** The audit function: decisions stream in, OpenSearch out (none without an audit domain). */
   readonly audit: StreamConsumerFunction | undefined;
+  /** The event archive's buckets (every events-stream record as received, docs/backtest.md). */
+  readonly archive: EventArchive;
+  /** The archive function: events stream in, archive bucket out. */
+  readonly archiveConsumer: StreamConsumerFunction;
   /** Operator and reader roles, producer policy. */
   readonly access: AccessRoles;
   /** The operations topic every alarm notifies. */
@@ -204,9 +209,17 @@ export class VigilStack extends Stack {
       this.auditDomain.grantWrite(this.audit.lambda.role);
     }
 
+    this.archive = new EventArchive(this, "EventArchive", {
+      encryptionKey: keys.personalData,
+      retain: settings.data.retain,
+    });
+    this.archiveConsumer = consumer("archive", { [ENV.archiveBucket]: this.archive.bucket.bucketName });
+    this.archive.grantWrite(this.archiveConsumer.lambda.role);
+
     this.access = new AccessRoles(this, "Access", {
       streams,
       tables,
+      archive: this.archive,
       auditDomain: this.auditDomain,
       trustedArns: settings.access.operatorPrincipalArns,
     });
@@ -217,7 +230,11 @@ export class VigilStack extends Stack {
       phones: settings.operations.phones,
     });
     const metrics = new VigilMetrics(settings.metricsNamespace);
-    const consumers: Record<string, StreamConsumerFunction> = { score: this.score, alert: this.alert };
+    const consumers: Record<string, StreamConsumerFunction> = {
+      score: this.score,
+      alert: this.alert,
+      archive: this.archiveConsumer,
+    };
     if (this.audit) consumers.audit = this.audit;
     const otherFunctions: Record<string, IFunction> = { ConfigSeed: this.configSeed.provider.fn };
     if (this.auditDomain) otherFunctions.AuditSetup = this.auditDomain.setup.fn;
@@ -301,6 +318,8 @@ export class VigilStack extends Stack {
       PseudonymKeySecretArn: this.pseudonymKey.secret.secretArn,
       ScoreFailureQueueUrl: this.data.failureQueue("score").queueUrl,
       AlertFailureQueueUrl: this.data.failureQueue("alert").queueUrl,
+      ArchiveBucketName: this.archive.bucket.bucketName,
+      ArchiveFailureQueueUrl: this.data.failureQueue("archive").queueUrl,
       OperatorRoleArn: this.access.operator.roleArn,
       EventsProducerPolicyArn: this.access.producerPolicy.managedPolicyArn,
       DashboardName: this.dashboard.dashboard.dashboardName,

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { ensurePseudonymKeyFile } from "#shared/adapters/file-pseudonym-key";
 import { ENV } from "#shared/resources";
 
-/** Where the local stack keeps what stands in for Secrets Manager, SNS and OpenSearch. */
+/** Where the local stack keeps what stands in for Secrets Manager, SNS, OpenSearch and S3. */
 export function localSinkPaths(stateDir: string) {
   return {
     /** The pseudonymization key (mode 0600), created on first `local up` and kept. */
@@ -12,11 +12,13 @@ export function localSinkPaths(stateDir: string) {
     alertOutboxDir: join(stateDir, "outbox"),
     /** Audit documents as `_bulk` NDJSON, one file per function invocation. */
     auditDir: join(stateDir, "audit"),
+    /** The event archive: the archive bucket's keys as paths (docs/backtest.md). */
+    archiveDir: join(stateDir, "archive"),
   };
 }
 
 /**
- * Creates the key file (if missing) and the outbox and audit directories under `stateDir`, and
+ * Creates the key file (if missing) and the outbox, audit and archive directories under `stateDir`, and
  * returns the environment variables that point the functions and the CLI at them.
  */
 export function prepareLocalSinks(stateDir: string): Record<string, string> {
@@ -24,9 +26,11 @@ export function prepareLocalSinks(stateDir: string): Record<string, string> {
   ensurePseudonymKeyFile(paths.pseudonymKeyFile);
   mkdirSync(paths.alertOutboxDir, { recursive: true });
   mkdirSync(paths.auditDir, { recursive: true });
+  mkdirSync(paths.archiveDir, { recursive: true });
   return {
     [ENV.pseudonymKeyFile]: paths.pseudonymKeyFile,
     [ENV.alertOutboxDir]: paths.alertOutboxDir,
     [ENV.auditDir]: paths.auditDir,
+    [ENV.archiveDir]: paths.archiveDir,
   };
 }

@@ -11,7 +11,6 @@ import {
 import { storedEventFields } from "#shared/domain/decision/model/model-event-fields";
 import { createPseudonymizer, toStoredDecisionContent } from "#shared/domain/decision-message/index";
 import type { CleanEvent } from "#shared/domain/event/index";
-import type { ScoredDecision } from "#shared/domain/simulation/index";
 import type { DecisionRecord } from "#shared/ports/decision-store";
 
 /** What a replay decides with: the shipped defaults, with any kind replaced. */
@@ -45,8 +44,8 @@ const REPLAY_STREAM = "arn:aws:kinesis:local:000000000000:stream/vigil-replay";
 export async function replaySequentially(
   events: readonly CleanEvent[],
   options: ReplayOptions = {},
-): Promise<Map<string, ScoredDecision>> {
-  const decisions = new Map<string, ScoredDecision>();
+): Promise<Map<string, DecisionRecord>> {
+  const decisions = new Map<string, DecisionRecord>();
   for (const d of await replayDecisionRecords(events, options)) decisions.set(d.eventId, d);
   return decisions;
 }

@@ -13,6 +13,7 @@ export const METRIC_SERVICES = {
   score: "vigil-score",
   alert: "vigil-alert",
   audit: "vigil-audit",
+  archive: "vigil-archive",
 } as const;
 
 /** Metrics of the score function. Counts per batch unless said otherwise. */
@@ -69,5 +70,15 @@ export const AUDIT_METRICS = {
   indexed: "AuditDocumentsIndexed",
   existing: "AuditDocumentsExisting",
   quarantined: "AuditRecordsQuarantined",
+  failed: "RecordsFailed",
+} as const;
+
+/** Metrics of the archive function. */
+export const ARCHIVE_METRICS = {
+  /** Records written to the archive (a retried batch counts again: the archive is at least once). */
+  archived: "RecordsArchived",
+  /** Objects written (one per batch and arrival date). */
+  objects: "ArchiveObjectsWritten",
+  /** Records reported back for retry (an object could not be written). */
   failed: "RecordsFailed",
 } as const;

@@ -211,6 +211,27 @@ export const FUNCTIONS = {
       startingPosition: "TRIM_HORIZON",
     },
   },
+  archive: {
+    id: "Archive",
+    entry: "functions/archive/handler.ts",
+    handler: "handler",
+    memoryMiB: 512,
+    timeoutSeconds: 120,
+    tables: {},
+    eventSource: {
+      stream: "events",
+      batchSize: 1000,
+      // Fuller batches make fewer, larger objects; the archive is not on the decision path.
+      maxBatchingWindowSeconds: 10,
+      bisectBatchOnError: true,
+      // The archive must not lose a record: retry until the bucket is back, for as long as the
+      // stream keeps the record (its retention bounds the age on AWS).
+      maxRetryAttempts: -1,
+      maxRecordAgeSeconds: 604_800,
+      reportBatchItemFailures: true,
+      startingPosition: "TRIM_HORIZON",
+    },
+  },
 } as const satisfies Record<string, FunctionDefinition>;
 
 export type FunctionKey = keyof typeof FUNCTIONS;
@@ -246,6 +267,10 @@ export const ENV = {
   auditDir: "VIGIL_AUDIT_DIR",
   /** Prefix of the daily audit indices (`<prefix>-YYYY.MM.DD`). Default `vigil-decisions`. */
   auditIndexPrefix: "VIGIL_AUDIT_INDEX_PREFIX",
+  /** S3 bucket of the event archive (AWS, LocalStack). */
+  archiveBucket: "VIGIL_ARCHIVE_BUCKET",
+  /** Local stack: directory holding the event archive's objects (same keys as in the bucket). */
+  archiveDir: "VIGIL_ARCHIVE_DIR",
   logLevel: "POWERTOOLS_LOG_LEVEL",
   serviceName: "POWERTOOLS_SERVICE_NAME",
   metricsNamespace: "POWERTOOLS_METRICS_NAMESPACE",

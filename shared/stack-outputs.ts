@@ -30,6 +30,8 @@ export const STACK_OUTPUTS = {
   PseudonymKeySecretArn: { description: "Secret holding the pseudonymization key", envVar: null },
   ScoreFailureQueueUrl: { description: "Failure queue of the score mapping", envVar: null },
   AlertFailureQueueUrl: { description: "Failure queue of the alert mapping", envVar: null },
+  ArchiveBucketName: { description: "Event archive bucket (backtests read it)", envVar: ENV.archiveBucket },
+  ArchiveFailureQueueUrl: { description: "Failure queue of the archive mapping", envVar: null },
   AuditFailureQueueUrl: { description: "Failure queue of the audit mapping", envVar: null },
   OperatorRoleArn: { description: "Role for operators running the vigil CLI", envVar: null },
   AuditReaderRoleArn: { description: "Read-only role for people reading the audit trail", envVar: null },

@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
+import { collectPaths, outcomesFromFiles } from "#cli/labels-option";
 import { CliError, say } from "#cli/output";
 import { generateReport } from "#cli/report/generate-report";
 import { localSinkPaths } from "#local/local-sinks";
@@ -30,37 +31,56 @@ export function registerReportCommands(program: Command): void {
   program
     .command("report")
     .description(
-      "Write an HTML risk report: decisions over time, actions by scenario, top rules, scores, entities, quarantine",
+      "Write an HTML risk report: decisions over time, actions by scenario, top rules, scores, entities, quarantine, per-rule statistics",
     )
     .option("--since <duration>", "window length, ending now (e.g. 90m, 24h, 7d)", "24h")
     .option("--until <time>", "end of the window (ISO-8601), default now")
     .option("--out <file>", "output file", "report.html")
     .option("--top <n>", "length of the top lists", "10")
     .option("--state-dir <dir>", "the local stack's state directory", DEFAULT_STATE_DIR)
-    .action(async (opts: { since: string; until?: string; out: string; top: string; stateDir: string }) => {
-      const sinceMs = parseDuration(opts.since);
-      if (sinceMs === undefined)
-        throw new CliError(`--since ${opts.since}: expected a duration like 90m, 24h or 7d`);
-      const until = opts.until ? new Date(opts.until) : undefined;
-      if (until && Number.isNaN(until.getTime())) throw new CliError(`--until ${opts.until}: not a time`);
-      const top = Number(opts.top);
-      if (!Number.isInteger(top) || top < 1 || top > 100)
-        throw new CliError("--top must be an integer in [1, 100]");
-      let report: Awaited<ReturnType<typeof generateReport>>;
-      try {
-        report = await generateReport({
-          env: reportEnv(opts.stateDir),
-          sinceMs,
-          ...(until ? { until } : {}),
-          out: opts.out,
-          top,
-        });
-      } catch (error) {
-        throw new CliError(`report failed: ${(error as Error).message}`);
-      }
-      say(`Wrote ${report.path} (${report.data.total} decisions from ${report.source}).`);
-      process.stdout.write(
-        `${JSON.stringify({ path: report.path, decisions: report.data.total, source: report.source })}\n`,
-      );
-    });
+    .option(
+      "--labels <file>",
+      "labels or ground truth for the rules table's fraud/legit shares (repeatable)",
+      collectPaths,
+      [] as string[],
+    )
+    .option("--labels-as-of <time>", "labels known at this time count (default: now)")
+    .action(
+      async (opts: {
+        since: string;
+        until?: string;
+        out: string;
+        top: string;
+        stateDir: string;
+        labels: string[];
+        labelsAsOf?: string;
+      }) => {
+        const sinceMs = parseDuration(opts.since);
+        if (sinceMs === undefined)
+          throw new CliError(`--since ${opts.since}: expected a duration like 90m, 24h or 7d`);
+        const until = opts.until ? new Date(opts.until) : undefined;
+        if (until && Number.isNaN(until.getTime())) throw new CliError(`--until ${opts.until}: not a time`);
+        const top = Number(opts.top);
+        if (!Number.isInteger(top) || top < 1 || top > 100)
+          throw new CliError("--top must be an integer in [1, 100]");
+        const outcomes = outcomesFromFiles(opts.labels, opts.labelsAsOf);
+        let report: Awaited<ReturnType<typeof generateReport>>;
+        try {
+          report = await generateReport({
+            env: reportEnv(opts.stateDir),
+            sinceMs,
+            ...(until ? { until } : {}),
+            out: opts.out,
+            top,
+            ...(outcomes ? { outcomes } : {}),
+          });
+        } catch (error) {
+          throw new CliError(`report failed: ${(error as Error).message}`);
+        }
+        say(`Wrote ${report.path} (${report.data.total} decisions from ${report.source}).`);
+        process.stdout.write(
+          `${JSON.stringify({ path: report.path, decisions: report.data.total, source: report.source })}\n`,
+        );
+      },
+    );
 }

@@ -17,17 +17,27 @@ import {
   rulesInForce,
   setRuleMode,
 } from "#cli/config-operations";
-import { say } from "#cli/output";
+import { resolveTarget } from "#cli/env";
+import { collectPaths, outcomesFromFiles } from "#cli/labels-option";
+import { CliError, say } from "#cli/output";
+import { readRuleStats } from "#cli/report/rule-stats-source";
+import { localSinkPaths } from "#local/local-sinks";
+import { DEFAULT_STATE_DIR } from "#local/local-stack";
+import { readStatus } from "#local/supervisor";
 import {
   compileFeatureDocument,
   compileRuleset,
   type RuleMode,
   ruleReason,
 } from "#shared/domain/decision/index";
+import { parseDuration } from "#shared/domain/features/duration";
 import { DEFAULT_FEATURE_SET } from "#shared/domain/features/index";
+import { formatRuleStats } from "#shared/domain/report/rule-stats";
+import { ENV } from "#shared/resources";
 
 /**
- * `vigil rules validate|apply|list|show|enable|disable|shadow|rollback`: the rule lifecycle.
+ * `vigil rules validate|apply|list|show|enable|disable|shadow|rollback|stats`: the rule lifecycle and
+ * how each rule performs.
  * Every change is a new version of the rules document with author, time and comment.
  */
 export function registerRulesCommands(program: Command): void {
@@ -151,6 +161,70 @@ export function registerRulesCommands(program: Command): void {
   modeCommand("enable", "active", "Make a rule active: its hits act on decisions");
   modeCommand("disable", "disabled", "Disable a rule: it is no longer evaluated");
   modeCommand("shadow", "shadow", "Put a rule in shadow mode: evaluated and recorded, never acting");
+
+  rules
+    .command("stats")
+    .description(
+      "Per rule over a window: hits, the actions of its hits and those it drove, the share later labelled fraud or legit, and its trend",
+    )
+    .option("--since <duration>", "window length, ending now (e.g. 90m, 24h, 7d)", "24h")
+    .option("--until <time>", "end of the window (ISO-8601), default now")
+    .option(
+      "--source <source>",
+      "audit (local audit files) or table (the decisions table); default: audit when present",
+    )
+    .option("--labels <file>", "labels or ground truth (repeatable)", collectPaths, [] as string[])
+    .option("--labels-as-of <time>", "labels known at this time count (default: now)")
+    .option("--buckets <n>", "buckets of the trend", "12")
+    .option("--state-dir <dir>", "the local stack's state directory", DEFAULT_STATE_DIR)
+    .option("--json", "print the statistics as JSON")
+    .action(
+      async (opts: {
+        since: string;
+        until?: string;
+        source?: string;
+        labels: string[];
+        labelsAsOf?: string;
+        buckets: string;
+        stateDir: string;
+        json?: boolean;
+      }) => {
+        const sinceMs = parseDuration(opts.since);
+        if (sinceMs === undefined)
+          throw new CliError(`--since ${opts.since}: expected a duration like 24h`, 2);
+        const until = opts.until ? new Date(opts.until) : new Date();
+        if (Number.isNaN(until.getTime())) throw new CliError(`--until ${opts.until}: not a time`, 2);
+        const buckets = Number(opts.buckets);
+        if (!Number.isInteger(buckets) || buckets < 1 || buckets > 96)
+          throw new CliError("--buckets must be an integer in [1, 96]", 2);
+        if (opts.source !== undefined && opts.source !== "audit" && opts.source !== "table")
+          throw new CliError("--source must be audit or table", 2);
+        const outcomes = outcomesFromFiles(opts.labels, opts.labelsAsOf);
+        let env: Readonly<Record<string, string | undefined>> = process.env;
+        if (!process.env[ENV.auditDir] && !process.env[ENV.openSearchEndpoint]) {
+          const status = readStatus(opts.stateDir);
+          if (status) env = { ...process.env, ...status.env };
+          else if (opts.source !== "table")
+            env = { ...process.env, [ENV.auditDir]: localSinkPaths(opts.stateDir).auditDir };
+        }
+        if (opts.source === "table") env = { ...env, ...resolveTarget(opts.stateDir).env };
+        let result: Awaited<ReturnType<typeof readRuleStats>>;
+        try {
+          result = await readRuleStats(
+            env,
+            { since: new Date(until.getTime() - sinceMs), until, buckets },
+            outcomes,
+            opts.source as "audit" | "table" | undefined,
+          );
+        } catch (error) {
+          throw new CliError((error as Error).message);
+        }
+        say(`(from ${result.source})`);
+        process.stdout.write(
+          opts.json ? `${JSON.stringify(result.stats, null, 2)}\n` : `${formatRuleStats(result.stats)}\n`,
+        );
+      },
+    );
 
   withChangeFlags(
     rules

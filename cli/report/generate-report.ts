@@ -2,13 +2,16 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { renderReportHtml } from "#cli/report/render-report";
+import { readRuleStats } from "#cli/report/rule-stats-source";
 import { createDynamoDbClient } from "#shared/adapters/aws-clients";
 import { DynamoDbQuarantineCounter } from "#shared/adapters/dynamodb-quarantine-counts";
 import { FileReportReader } from "#shared/adapters/file-report-reader";
 import { createOpenSearchClient } from "#shared/adapters/opensearch-client";
 import { OpenSearchReportReader } from "#shared/adapters/opensearch-report-reader";
 import { DEFAULT_AUDIT_INDEX_PREFIX } from "#shared/domain/audit/audit-document";
+import type { Outcome } from "#shared/domain/backtest/outcomes";
 import { bucketFor, type ReportData } from "#shared/domain/report/report-data";
+import type { RuleStats } from "#shared/domain/report/rule-stats";
 import type { ReportReader } from "#shared/ports/report-reader";
 import { ENV, TABLES } from "#shared/resources";
 
@@ -24,6 +27,8 @@ export interface GenerateReportOptions {
   readonly out: string;
   /** Length of the top lists. Default 10. */
   readonly top?: number;
+  /** Known outcomes of events, for the rules table's fraud and legit shares. */
+  readonly outcomes?: ReadonlyMap<string, Outcome>;
 }
 
 /** What was written. */
@@ -31,6 +36,8 @@ export interface GeneratedReport {
   readonly path: string;
   readonly source: string;
   readonly data: ReportData;
+  /** The rules table's statistics, or why there are none. */
+  readonly ruleStats: RuleStats | { readonly unavailable: string };
 }
 
 /** The inlinable Chart.js build, found next to the package's main file. */
@@ -87,7 +94,16 @@ export async function generateReport(options: GenerateReportOptions): Promise<Ge
     bucketMs: bucketFor(options.sinceMs),
     top: options.top ?? 10,
   });
+  let ruleStats: RuleStats | { unavailable: string };
+  try {
+    ruleStats = (await readRuleStats(options.env, { since, until }, options.outcomes)).stats;
+  } catch (error) {
+    ruleStats = { unavailable: `rule statistics need the decisions: ${(error as Error).message}` };
+  }
   const path = resolve(options.out);
-  writeFileSync(path, renderReportHtml(data, { chartJs: chartJsSource(), generatedAt: new Date(), source }));
-  return { path, source, data };
+  writeFileSync(
+    path,
+    renderReportHtml(data, { chartJs: chartJsSource(), generatedAt: new Date(), source, ruleStats }),
+  );
+  return { path, source, data, ruleStats };
 }

@@ -1,6 +1,7 @@
 import { ACTIONS, type Action } from "#shared/domain/decision/action";
 import { EVENT_TYPES } from "#shared/domain/event/index";
 import { type ReportData, SCORE_BINS } from "#shared/domain/report/report-data";
+import { type RuleStats, sparkline } from "#shared/domain/report/rule-stats";
 
 /** Colours per action, mildest to strongest. */
 const ACTION_COLORS: Readonly<Record<Action, string>> = {
@@ -131,6 +132,31 @@ export interface RenderOptions {
   readonly generatedAt: Date;
   /** Where the numbers came from, for the header (e.g. "audit files .vigil/audit"). */
   readonly source: string;
+  /** Per-rule statistics (`vigil rules stats`), or why there are none. */
+  readonly ruleStats?: RuleStats | { readonly unavailable: string };
+}
+
+/** The rules table: per rule, hits, what it drove, the actions of its hits, label shares, trend. */
+export function ruleStatsHtml(stats: RenderOptions["ruleStats"]): string {
+  if (stats === undefined) return "";
+  if ("unavailable" in stats)
+    return `<section class="wide"><h2>Rules</h2><p class="note">${escapeHtml(stats.unavailable)}</p></section>`;
+  const pct = (x: number | null) => (x === null || !stats.labelled ? "–" : `${(x * 100).toFixed(1)}%`);
+  const rows = stats.rules
+    .map(
+      (r) =>
+        `<tr><td><code>${escapeHtml(r.id)}</code>${r.shadow ? " (shadow)" : ""}</td><td>${r.hits}</td><td>${r.drove}</td><td>${ACTIONS.filter(
+          (a) => r.actions[a] > 0,
+        )
+          .map((a) => `${escapeHtml(a)} ${r.actions[a]}`)
+          .join(
+            ", ",
+          )}</td><td>${pct(r.fraudShare)}</td><td>${pct(r.legitShare)}</td><td class="spark">${escapeHtml(sparkline(r.trend))}</td><td>${r.change === null ? "–" : `×${r.change.toFixed(2)}`}</td></tr>`,
+    )
+    .join("");
+  const note = `${stats.decisions} decisions; drove: hits whose decision took the rule's action; fraud/legit: share of its hits labelled so${stats.labelled ? "" : " (no labels given)"}; trend: hits in ${stats.buckets.length} equal buckets; change: second half over first half`;
+  return `<section class="wide"><h2>Rules</h2><p class="note">${escapeHtml(note)}</p>
+<table id="rule-stats"><thead><tr><th>rule</th><th>hits</th><th>drove</th><th>actions of its hits</th><th>fraud</th><th>legit</th><th>trend</th><th>change</th></tr></thead><tbody>${rows || '<tr><td colspan="8">no rule hit in the window</td></tr>'}</tbody></table></section>`;
 }
 
 /**
@@ -167,6 +193,7 @@ section{background:#fff;border:1px solid #ddd;border-radius:6px;padding:12px}
 .chart{position:relative;height:320px}
 table{border-collapse:collapse;width:100%;font-size:.9em;margin-top:8px}td,th{border-bottom:1px solid #eee;padding:4px 6px;text-align:left}
 code{font-size:.95em}
+.wide{margin-top:16px}.spark{font-family:monospace;letter-spacing:1px}
 </style>
 </head>
 <body data-charts-rendered="0">
@@ -182,6 +209,7 @@ ${section("score-distribution", "Model score distribution", `${data.scores.noSco
 <table><thead><tr><th>kind</th><th>pseudonym</th><th>risky</th><th>blocks</th><th>max score</th></tr></thead><tbody>${entityRows}</tbody></table></section>
 ${section("quarantine-by-reason", "Quarantine by reason", data.quarantine === null ? "quarantine table not reachable: not counted" : "")}
 </div>
+${ruleStatsHtml(options.ruleStats)}
 <script>${scriptSource(options.chartJs)}</script>
 <script id="report-data" type="application/json">${scriptJson(chartConfigs(data))}</script>
 <script>

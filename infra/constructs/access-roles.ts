@@ -14,6 +14,7 @@ import type { IStream } from "aws-cdk-lib/aws-kinesis";
 import type { IKey } from "aws-cdk-lib/aws-kms";
 import { Construct } from "constructs";
 import type { AuditDomain } from "#infra/constructs/audit-domain";
+import type { EventArchive } from "#infra/constructs/event-archive";
 import type { DynamoDbAction, KinesisPutAction } from "#infra/function-permissions";
 import { grantActions, grantKeyViaService } from "#infra/grants";
 import { entriesOf } from "#infra/records";
@@ -57,6 +58,8 @@ export const PRODUCER_ACTIONS: readonly KinesisPutAction[] = ["kinesis:PutRecord
 export interface AccessRolesProps {
   readonly streams: Readonly<Record<StreamKey, { readonly stream: IStream; readonly key: IKey }>>;
   readonly tables: Readonly<Record<TableKey, { readonly table: ITable; readonly key: IKey }>>;
+  /** The event archive: the operator may read it (vigil backtest). */
+  readonly archive: EventArchive;
   /** The audit domain, when there is one: the operator and reader roles may search it. */
   readonly auditDomain?: AuditDomain;
   /**
@@ -71,7 +74,7 @@ export interface AccessRolesProps {
  *
  * - `operator`: what the `vigil` CLI does against this stack ({@link OPERATOR_PERMISSIONS}), plus
  *   `cloudformation:DescribeStacks` on the stack (the CLI's `--stack`) and, with an audit domain,
- *   reading the trail (`vigil report`);
+ *   reading the trail (`vigil report`); reading the event archive (`vigil backtest`);
  * - `auditReader` (with an audit domain): GET and POST on the audit indices only, mapped to the
  *   read-only FGAC role;
  * - `producerPolicy`: a managed policy to attach to any role that puts events (PutRecord(s) on the
@@ -113,6 +116,7 @@ export class AccessRoles extends Construct {
       grantKeyViaService(this.operator, props.streams[key].key, "kinesis", ["kms:GenerateDataKey"]);
     }
     grantActions(this.operator, ["cloudformation:DescribeStacks"], [stack.stackId]);
+    props.archive.grantRead(this.operator);
 
     if (props.auditDomain) {
       props.auditDomain.grantRead(this.operator);

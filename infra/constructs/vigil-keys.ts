@@ -12,7 +12,7 @@ import { Key } from "aws-cdk-lib/aws-kms";
 import { Construct } from "constructs";
 
 /** AWS services whose requests may use a Vigil data key on a caller's behalf (`kms:ViaService`). */
-export type KeyService = "dynamodb" | "kinesis" | "sqs" | "sns" | "secretsmanager" | "es";
+export type KeyService = "dynamodb" | "kinesis" | "sqs" | "sns" | "secretsmanager" | "es" | "s3";
 
 /**
  * Administration without cryptographic use: enough to manage the key's lifecycle, aliases, rotation
@@ -145,8 +145,8 @@ export class VigilKeys extends Construct {
 
     this.personalData = key(
       "PersonalDataKey",
-      "Vigil: personal data as received (events stream, state, decisions, quarantine, config, pseudonymization key)",
-      viaServices(["kinesis", "dynamodb", "secretsmanager"]),
+      "Vigil: personal data as received (events stream, event archive, state, decisions, quarantine, config, pseudonymization key)",
+      viaServices(["kinesis", "dynamodb", "secretsmanager", "s3"]),
     );
     this.data = key(
       "DataKey",

@@ -183,6 +183,24 @@ export function estimateCost(
     });
   }
 
+  // S3: the event archive, one object per archive invocation, steady state across its tiers.
+  const archiveObjects = invocationsOf.get("archive");
+  if (archiveObjects !== undefined) {
+    const gbPerDay = (eventsPerDay * WORKLOAD.archiveBytesPerEvent) / 1024 ** 3;
+    const tiers = WORKLOAD.archiveTierDays;
+    line({
+      service: "S3",
+      item: `event archive: ${Math.round(archiveObjects).toLocaleString("en-US")} objects a month, ${(gbPerDay * (tiers.standard + tiers.infrequentAccess + tiers.glacierInstant)).toFixed(1)} GB kept over 400 days`,
+      fixed: 0,
+      variable:
+        gbPerDay *
+          (tiers.standard * PRICES.s3.standardGBMonth +
+            tiers.infrequentAccess * PRICES.s3.infrequentAccessGBMonth +
+            tiers.glacierInstant * PRICES.s3.glacierInstantGBMonth) +
+        (archiveObjects / 1000) * (PRICES.s3.putsPer1k + PRICES.s3.transitionsPer1k),
+    });
+  }
+
   // DynamoDB.
   const tables = ofType("AWS::DynamoDB::Table");
   const onDemandTables = tables.every(([, r]) => r.Properties?.BillingMode === "PAY_PER_REQUEST");
@@ -281,6 +299,7 @@ export function estimateCost(
     score: 1 + 2 * WORKLOAD.shippedRules,
     alert: 1,
     audit: 1,
+    archive: 1,
   };
   let logBytes = 0;
   for (const [key, invocations] of invocationsOf)

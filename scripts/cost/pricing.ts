@@ -51,6 +51,16 @@ export const PRICES = {
     /** Continuous backups (point-in-time recovery), per GB-month of table size. */
     pitrGBMonth: 0.2,
   },
+  s3: {
+    /** S3 Standard, Standard-IA and Glacier Instant Retrieval storage, per GB-month. */
+    standardGBMonth: 0.023,
+    infrequentAccessGBMonth: 0.0125,
+    glacierInstantGBMonth: 0.004,
+    /** PUT requests, per 1,000 (Standard). */
+    putsPer1k: 0.005,
+    /** Lifecycle transitions, per 1,000 objects (to Standard-IA, to Glacier Instant Retrieval). */
+    transitionsPer1k: 0.01 + 0.02,
+  },
   lambda: {
     /** Arm64, per GB-second. */
     gbSecondArm: 0.0000133334,
@@ -169,6 +179,7 @@ export const WORKLOAD = {
     score: { perInvocation: 60, perRecord: 3 },
     alert: { perInvocation: 20, perRecord: 0.3 },
     audit: { perInvocation: 80, perRecord: 0.4 },
+    archive: { perInvocation: 40, perRecord: 0.02 },
   } as Readonly<Record<string, { readonly perInvocation: number; readonly perRecord: number }>>,
   /**
    * CloudWatch Logs bytes per invocation: Lambda's START/END/REPORT lines (about 400 B) plus the
@@ -195,6 +206,14 @@ export const WORKLOAD = {
    * 50,000 requests a month.
    */
   kmsRequestsPerMonth: 50_000,
+  /**
+   * The event archive: gzip NDJSON of the records as received with shard, sequence number and
+   * arrival time (about 2.3x the event in base64 and JSON) compresses to about a quarter: assumption,
+   * 0.6 of the event's bytes per archived record. Objects move to Standard-IA at 30 days, Glacier
+   * Instant Retrieval at 90, and expire at 400 (infra/constructs/event-archive.ts).
+   */
+  archiveBytesPerEvent: 0.6 * 309,
+  archiveTierDays: { standard: 30, infrequentAccess: 60, glacierInstant: 310 },
   /** Flow log bytes a month in the audit VPC (a few long-lived connections): assumption, 1 GB. */
   flowLogGBPerMonth: 1,
   /**

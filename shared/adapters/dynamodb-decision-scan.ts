@@ -1,5 +1,6 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
+import type { RuleStatsDecision } from "#shared/domain/report/rule-stats";
 import type { DecisionScan, DecisionScanFilter } from "#shared/ports/decision-scan";
 import type { DecisionRecord } from "#shared/ports/decision-store";
 import { TTL_ATTRIBUTE } from "#shared/resources";
@@ -40,6 +41,10 @@ export class DynamoDbDecisionScan implements DecisionScan {
     if (filter.decidedFrom !== undefined) {
       conditions.push("#decidedAt >= :decidedFrom");
       values[":decidedFrom"] = filter.decidedFrom;
+    }
+    if (filter.decidedTo !== undefined) {
+      conditions.push("#decidedAt < :decidedTo");
+      values[":decidedTo"] = filter.decidedTo;
     }
     const oneOf = (attribute: string, list: readonly string[] | undefined, prefix: string) => {
       if (list === undefined) return;
@@ -89,4 +94,20 @@ export class DynamoDbDecisionScan implements DecisionScan {
     } while (ExclusiveStartKey);
     return out;
   }
+}
+
+/**
+ * Decisions made in a window (rule monitoring): the filtered Scan above on decidedAt. There is no
+ * index on decision time, so every item of the table is read and billed once, whatever the window;
+ * on a large table prefer the audit trail.
+ */
+export function scanDecisions(
+  client: DynamoDBClient,
+  tableName: string,
+  window: { readonly since: Date; readonly until: Date },
+): AsyncIterable<RuleStatsDecision> {
+  return new DynamoDbDecisionScan(client, tableName).scan({
+    decidedFrom: window.since.toISOString(),
+    decidedTo: window.until.toISOString(),
+  });
 }

@@ -10,6 +10,8 @@ export interface DecisionScanFilter {
   readonly occurredTo?: string;
   /** decidedAt ≥ this. */
   readonly decidedFrom?: string;
+  /** decidedAt < this. */
+  readonly decidedTo?: string;
   readonly actions?: readonly Action[];
   readonly types?: readonly EventType[];
 }
@@ -29,6 +31,7 @@ export function matchesScanFilter(decision: DecisionRecord, filter: DecisionScan
   if (filter.occurredFrom !== undefined && !(occurred >= filter.occurredFrom)) return false;
   if (filter.occurredTo !== undefined && !(occurred < filter.occurredTo)) return false;
   if (filter.decidedFrom !== undefined && !(decision.decidedAt >= filter.decidedFrom)) return false;
+  if (filter.decidedTo !== undefined && !(decision.decidedAt < filter.decidedTo)) return false;
   if (filter.actions !== undefined && !filter.actions.includes(decision.action)) return false;
   if (filter.types !== undefined && !filter.types.includes(decision.type)) return false;
   return true;

@@ -13,6 +13,9 @@ import { BUNDLING } from "#shared/bundling";
  */
 export const COMMAND_ACTIONS: Readonly<Record<string, readonly string[]>> = {
   GetCommand: ["dynamodb:GetItem"],
+  PutObjectCommand: ["s3:PutObject"],
+  GetObjectCommand: ["s3:GetObject"],
+  ListObjectsV2Command: ["s3:ListBucket"],
   GetItemCommand: ["dynamodb:GetItem"],
   BatchGetCommand: ["dynamodb:BatchGetItem"],
   BatchGetItemCommand: ["dynamodb:BatchGetItem"],

@@ -40,8 +40,9 @@ describe("cost model", () => {
     const events = lineOf(estimate, "Kinesis", /^events stream, on demand/);
     const gb = (1_000_000 * DAYS_PER_MONTH) / 1024 ** 2;
     expect(events.fixed).toBeCloseTo(HOURS_PER_MONTH * PRICES.kinesis.onDemandStreamHour, 6);
+    // Two consumers read the events stream: score and the archive.
     expect(events.variable).toBeCloseTo(
-      gb * (PRICES.kinesis.onDemandIngestGB + PRICES.kinesis.onDemandRetrievalGB),
+      gb * (PRICES.kinesis.onDemandIngestGB + 2 * PRICES.kinesis.onDemandRetrievalGB),
       6,
     );
     expect(estimate.lines.some((l) => l.service === "OpenSearch")).toBe(false);

@@ -86,6 +86,7 @@ function declaredActions(p: CodePermissions): Set<string> {
     ...Object.values(p.streams ?? {}).flat(),
     ...(p.pseudonymKey ?? []),
     ...(p.alertTopic ?? []),
+    ...(p.archiveBucket ?? []),
     ...(p.auditDomain ?? []).map((r) => r.action),
   ]);
 }
@@ -296,6 +297,8 @@ describe("docs/infra.md", () => {
       if (p.pseudonymKey)
         rows.push(`| ${name} | pseudonymization key secret | ${p.pseudonymKey.join(", ")} |`);
       if (p.alertTopic) rows.push(`| ${name} | alert topic | ${p.alertTopic.join(", ")} |`);
+      if (p.archiveBucket)
+        rows.push(`| ${name} | archive bucket \`events/*\` | ${p.archiveBucket.join(", ")} |`);
       for (const r of p.auditDomain ?? [])
         rows.push(`| ${name} | audit domain \`${r.path}\` | ${r.action} |`);
     }

@@ -81,7 +81,8 @@ for (const [name, vigil] of [
     it("covers the functions, streams, tables, topics, SMS spend and the business signals", () => {
       const all = alarmsOf(vigil).flatMap(([, a]) => watched(a));
       const count = (metric: string) => all.filter((m) => m === metric).length;
-      const consumers = vigil.stack.audit ? 3 : 2;
+      // score, alert, the archive, and audit with a domain.
+      const consumers = vigil.stack.audit ? 4 : 3;
       expect(count("IteratorAge")).toBe(consumers);
       expect(count("Throttles")).toBe(consumers);
       expect(count("Errors")).toBe(consumers + (vigil.stack.auditDomain ? 2 : 1));

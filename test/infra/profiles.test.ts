@@ -113,13 +113,22 @@ describe("dev profile", () => {
     expect(dev.stack.audit).toBeUndefined();
     expect(ofType(dev, "AWS::OpenSearchService::Domain")).toEqual([]);
     expect(ofType(dev, "Custom::VigilAuditIndex")).toEqual([]);
-    expect(ofType(dev, "AWS::Lambda::EventSourceMapping")).toHaveLength(2);
-    expect(ofType(dev, "AWS::SQS::Queue")).toHaveLength(2);
+    // score, alert and the archive.
+    expect(ofType(dev, "AWS::Lambda::EventSourceMapping")).toHaveLength(3);
+    expect(ofType(dev, "AWS::SQS::Queue")).toHaveLength(3);
     const functions = ofType(dev, "AWS::Lambda::Function").map(
       ([, r]) =>
-        (r.Properties.Environment as { Variables: Record<string, unknown> }).Variables[ENV.serviceName],
+        (r.Properties.Environment as { Variables: Record<string, unknown> } | undefined)?.Variables[
+          ENV.serviceName
+        ] ?? "(CDK's S3 auto-delete provider)",
     );
-    expect(functions.sort()).toEqual(["vigil-alert", "vigil-configseed", "vigil-score"]);
+    expect(functions.sort()).toEqual([
+      "(CDK's S3 auto-delete provider)",
+      "vigil-alert",
+      "vigil-archive",
+      "vigil-configseed",
+      "vigil-score",
+    ]);
   });
 
   it("caps the audit mapping's maximum record age at the 24-hour retention", () => {
@@ -262,8 +271,8 @@ describe("prod without an audit domain", () => {
     expect(ofType(vigil, "AWS::OpenSearchService::Domain")).toEqual([]);
     expect(ofType(vigil, "AWS::EC2::VPC")).toEqual([]);
     expect(vigil.stack.audit).toBeUndefined();
-    expect(ofType(vigil, "AWS::Lambda::EventSourceMapping")).toHaveLength(2);
-    expect(ofType(vigil, "AWS::SQS::Queue")).toHaveLength(2);
+    expect(ofType(vigil, "AWS::Lambda::EventSourceMapping")).toHaveLength(3);
+    expect(ofType(vigil, "AWS::SQS::Queue")).toHaveLength(3);
   });
 });
 

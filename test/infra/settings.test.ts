@@ -35,6 +35,8 @@ describe("readSettings", () => {
       consumers: {
         score: { memoryMiB: 512, batchSize: 100, maxRecordAgeSeconds: 3600 },
         alert: { memoryMiB: 256, batchSize: 100, maxRecordAgeSeconds: 86_400 },
+        // Capped at the 24-hour retention: the archive retries a record for as long as the stream has it.
+        archive: { memoryMiB: 512, batchSize: 1000, maxRecordAgeSeconds: 86_400 },
       },
       alerts: DEFAULT_ALERTS,
       audit: {

@@ -45,6 +45,7 @@ function stackSettings(s: VigilStack): Record<string, Record<string, unknown>> {
       },
       [ENV.auditIndexPrefix]: "vigil-decisions",
     },
+    archive: { [ENV.archiveBucket]: { Ref: logicalIdOf(s, s.archive.bucket) } },
   };
 }
 

@@ -12,7 +12,7 @@ import {
 import { type LocalStack, startLocalStack } from "#local/local-stack";
 import { createDynamoDbClient, createKinesisClient } from "#shared/adapters/aws-clients";
 import { type OutgoingRecord, putRecords } from "#shared/adapters/kinesis-producer";
-import { FUNCTIONS, type TableKey } from "#shared/resources";
+import { FUNCTIONS, type FunctionKey, type TableKey } from "#shared/resources";
 
 /** The local stack with the score function running on its event source mapping, for tests. */
 export interface TestPipeline {
@@ -39,15 +39,21 @@ export interface TestPipeline {
   stop(): Promise<void>;
 }
 
-/** Starts a fresh stack (own temp dir, in-memory engines) and the score function's runtime. */
-export async function startTestPipeline(extraEnv: Record<string, string> = {}): Promise<TestPipeline> {
+/**
+ * Starts a fresh stack (own temp dir, in-memory engines) and the runtime of the score function
+ * (and of the other functions of `functions`, each on its own stream).
+ */
+export async function startTestPipeline(
+  extraEnv: Record<string, string> = {},
+  functions: readonly FunctionKey[] = ["score"],
+): Promise<TestPipeline> {
   const stateDir = mkdtempSync(join(tmpdir(), "vigil-pipeline-"));
   const stack = await startLocalStack({ stateDir });
   const start = (env: Record<string, string>) =>
     startLocalRuntime({
       stateDir,
       awsEnv: stack.emulators.awsEnv,
-      functions: localFunctionsFromEnv({ ...stack.env, ...env }, ["score"]),
+      functions: localFunctionsFromEnv({ ...stack.env, ...env }, functions),
       timing: { idlePollMaxMs: 200 },
     });
   const paths = runtimePaths(stateDir, FUNCTIONS.score.id, stack.names.streams.events);

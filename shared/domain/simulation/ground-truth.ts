@@ -1,5 +1,6 @@
 import * as z from "zod";
 import { EVENT_TYPES } from "#shared/domain/event/index";
+import { CATEGORY_PATTERN } from "#shared/domain/labels/index";
 
 /**
  * Ground truth of simulated traffic: what generated each event. It travels in a side file keyed
@@ -51,16 +52,23 @@ const common = {
   phase: z.enum(PHASES),
 };
 
+/**
+ * A category name in a ground-truth file: the simulator writes the names above, but the names are
+ * open (any name the label contract accepts), so truth files of other generators evaluate too.
+ */
+const category = z.string().regex(CATEGORY_PATTERN, "a category: letters, digits and _ . / - (at most 64)");
+
 /** One line of a ground-truth file. */
 export const groundTruthSchema = z.discriminatedUnion("label", [
-  z.strictObject({ ...common, label: z.literal("legit"), kind: z.enum(LEGIT_KINDS) }),
+  z.strictObject({ ...common, label: z.literal("legit"), kind: category }),
   z.strictObject({
     ...common,
     label: z.literal("attack"),
-    attack: z.enum(ATTACK_TYPES),
-    variant: z.enum(ATTACK_VARIANTS),
+    attack: category,
+    /** The variant (the simulator's burst or slow); optional for other generators. */
+    variant: category.optional(),
     /** The attack instance (one farm, one victim, one tester) the event belongs to. */
-    actor: z.string().min(1),
+    actor: z.string().min(1).optional(),
   }),
 ]);
 export type GroundTruth = z.infer<typeof groundTruthSchema>;

@@ -128,7 +128,7 @@ export function simulateOutcomes(input: {
       };
       challengeOutcomes.push(outcomeEvent);
       if (attack && truth.label === "attack" && outcome === "failed")
-        noteFraud(truth.actor, Date.parse(outcomeEvent.occurredAt));
+        noteFraud(truth.actor ?? truth.eventId, Date.parse(outcomeEvent.occurredAt));
       continue;
     }
     if (decision.action === "review") {
@@ -144,7 +144,7 @@ export function simulateOutcomes(input: {
           resolvedAt: new Date(resolvedAt).toISOString(),
         },
       });
-      if (fraud && truth.label === "attack") noteFraud(truth.actor, resolvedAt);
+      if (fraud && truth.label === "attack") noteFraud(truth.actor ?? truth.eventId, resolvedAt);
       continue;
     }
     if (
@@ -166,7 +166,7 @@ export function simulateOutcomes(input: {
           author: SIMULATED_CHARGEBACK_AUTHOR,
         }),
       );
-      noteFraud(truth.actor, observed);
+      noteFraud(truth.actor ?? truth.eventId, observed);
     }
   }
   // Ring investigations: every event of an attack actor with a fraud label, labelled days later.
@@ -177,7 +177,7 @@ export function simulateOutcomes(input: {
   }
   for (const truth of input.truth) {
     if (truth.label !== "attack") continue;
-    const at = investigated.get(truth.actor);
+    const at = investigated.get(truth.actor ?? truth.eventId);
     if (at === undefined || Date.parse(truth.occurredAt) > at) continue;
     labels.push(
       parseLabel({

@@ -3,11 +3,8 @@ import { EVENT_TYPES, type EventType } from "#shared/domain/event/index";
 import {
   ATTACK_TYPES,
   ATTACK_VARIANTS,
-  type AttackType,
-  type AttackVariant,
   type GroundTruth,
   LEGIT_KINDS,
-  type LegitKind,
   type Phase,
 } from "#shared/domain/simulation/ground-truth";
 
@@ -22,6 +19,11 @@ import {
  *   the score band (shadow rules never act);
  * - `model`: the score band's action alone (`band.action`, pass when no band applies);
  * - `combined`: the action the pipeline took.
+ *
+ * Categories are open: the simulator's attacks and legitimate kinds come first in their own order,
+ * any other names after them, alphabetically. The combined action is also split by strength
+ * (review, challenge, block), so that a challenge is not counted as a block: a challenged attacker
+ * may pass the challenge, and a challenged customer bears friction a block would not show.
  */
 
 /** The slice of a stored decision the evaluation reads (the decisions table item fits). */
@@ -60,11 +62,23 @@ export function detectorAction(decision: ScoredDecision, detector: Detector): Ac
 type PerDetector = Record<Detector, number>;
 const zero = (): PerDetector => ({ rules: 0, model: 0, combined: 0 });
 
+/** Events of a slice by the strength of the combined action (flagged = their sum). */
+export interface ActionStrength {
+  readonly review: number;
+  /** challenge_sms or challenge_face. */
+  readonly challenged: number;
+  readonly blocked: number;
+}
+
 /** Quality on one slice of attack traffic. */
 export interface AttackRow {
-  readonly attack: AttackType | "all";
-  readonly variant: AttackVariant | "all";
+  /** The attack category, or `all`. */
+  readonly attack: string;
+  /** The variant, `all` for both variants together, or `` for a category without variants. */
+  readonly variant: string;
   readonly events: number;
+  /** The slice's events by strength of the combined action. */
+  readonly strength: ActionStrength;
   /** Attack events of the slice each detector flagged. */
   readonly caught: PerDetector;
   /** Legitimate events of the slice's event types each detector flagged (its false alarms). */
@@ -77,8 +91,11 @@ export interface AttackRow {
 
 /** False-positive rates on one slice of legitimate traffic. */
 export interface LegitRow {
-  readonly kind: LegitKind | "all";
+  /** The legitimate kind (category), or `all`. */
+  readonly kind: string;
   readonly events: number;
+  /** The slice's events by strength of the combined action. */
+  readonly strength: ActionStrength;
   readonly flagged: PerDetector;
   /** flagged / events. */
   readonly rate: Record<Detector, number | null>;
@@ -110,6 +127,21 @@ export interface QualityReport {
 
 const ratio = (n: number, d: number): number | null => (d === 0 ? null : n / d);
 
+type Strength = { review: number; challenged: number; blocked: number };
+const noStrength = (): Strength => ({ review: 0, challenged: 0, blocked: 0 });
+function countStrength(into: Strength, action: Action): void {
+  if (action === "review") into.review++;
+  else if (action === "challenge_sms" || action === "challenge_face") into.challenged++;
+  else if (action === "block") into.blocked++;
+}
+
+/** The names present: the known ones in their order, then the others alphabetically. */
+function openOrder(known: readonly string[], present: readonly string[]): string[] {
+  const set = new Set(present);
+  const others = [...set].filter((n) => !known.includes(n)).sort();
+  return [...known.filter((n) => set.has(n)), ...others];
+}
+
 /**
  * Joins decisions with ground truth over the given phases (default: the live window only; the
  * history phase is set-up, not measured).
@@ -138,8 +170,11 @@ export function evaluateQuality(
 
   // Flagged legitimate events per event type, the false alarms of every attack slice of that type.
   const legitFlagsByType = new Map<EventType, PerDetector>();
-  const legitByKind = new Map<LegitKind, { events: number; flagged: PerDetector }>();
-  const attackSlices = new Map<string, { events: number; caught: PerDetector; types: Set<EventType> }>();
+  const legitByKind = new Map<string, { events: number; flagged: PerDetector; strength: Strength }>();
+  const attackSlices = new Map<
+    string,
+    { events: number; caught: PerDetector; types: Set<EventType>; strength: Strength }
+  >();
   const actionsByType = Object.fromEntries(
     EVENT_TYPES.map((type) => [
       type,
@@ -164,8 +199,9 @@ export function evaluateQuality(
     const f = flags(decision);
     if (t.label === "legit") {
       const byType = legitFlagsByType.get(t.type) ?? zero();
-      const byKind = legitByKind.get(t.kind) ?? { events: 0, flagged: zero() };
+      const byKind = legitByKind.get(t.kind) ?? { events: 0, flagged: zero(), strength: noStrength() };
       byKind.events++;
+      countStrength(byKind.strength, decision.action);
       for (const d of DETECTORS) {
         if (!f[d]) continue;
         byType[d]++;
@@ -175,16 +211,22 @@ export function evaluateQuality(
       legitByKind.set(t.kind, byKind);
       continue;
     }
-    for (const key of [`${t.attack}/${t.variant}`, `${t.attack}/all`, "all/all"]) {
-      const slice = attackSlices.get(key) ?? { events: 0, caught: zero(), types: new Set<EventType>() };
+    for (const key of [`${t.attack}/${t.variant ?? ""}`, `${t.attack}/all`, "all/all"]) {
+      const slice = attackSlices.get(key) ?? {
+        events: 0,
+        caught: zero(),
+        types: new Set<EventType>(),
+        strength: noStrength(),
+      };
       slice.events++;
+      countStrength(slice.strength, decision.action);
       slice.types.add(t.type);
       for (const d of DETECTORS) if (f[d]) slice.caught[d]++;
       attackSlices.set(key, slice);
     }
   }
 
-  const attackRow = (attack: AttackType | "all", variant: AttackVariant | "all"): AttackRow | undefined => {
+  const attackRow = (attack: string, variant: string): AttackRow | undefined => {
     const slice = attackSlices.get(`${attack}/${variant}`);
     if (!slice) return undefined;
     const falseAlarms = zero();
@@ -198,6 +240,7 @@ export function evaluateQuality(
       attack,
       variant,
       events: slice.events,
+      strength: { ...slice.strength },
       caught: slice.caught,
       falseAlarms,
       recall: per((d) => ratio(slice.caught[d], slice.events)),
@@ -205,8 +248,17 @@ export function evaluateQuality(
     };
   };
   const attacks: AttackRow[] = [];
-  for (const attack of ATTACK_TYPES) {
-    for (const variant of ATTACK_VARIANTS) {
+  const sliceNames = [...attackSlices.keys()].map((k) => k.split("/") as [string, string]);
+  const attackNames = openOrder(
+    ATTACK_TYPES,
+    sliceNames.map(([a]) => a).filter((a) => a !== "all"),
+  );
+  for (const attack of attackNames) {
+    const variants = openOrder(
+      ["", ...ATTACK_VARIANTS],
+      sliceNames.filter(([a, v]) => a === attack && v !== "all").map(([, v]) => v),
+    );
+    for (const variant of variants) {
       const row = attackRow(attack, variant);
       if (row) attacks.push(row);
     }
@@ -216,9 +268,10 @@ export function evaluateQuality(
   const all = attackRow("all", "all");
   if (all) attacks.push(all);
 
-  const legitRow = (kind: LegitKind | "all", events: number, flagged: PerDetector): LegitRow => ({
+  const legitRow = (kind: string, events: number, flagged: PerDetector, strength: Strength): LegitRow => ({
     kind,
     events,
+    strength: { ...strength },
     flagged,
     rate: Object.fromEntries(DETECTORS.map((d) => [d, ratio(flagged[d], events)])) as Record<
       Detector,
@@ -226,15 +279,18 @@ export function evaluateQuality(
     >,
   });
   const legit: LegitRow[] = [];
-  const total = { events: 0, flagged: zero() };
-  for (const kind of LEGIT_KINDS) {
+  const total = { events: 0, flagged: zero(), strength: noStrength() };
+  for (const kind of openOrder(LEGIT_KINDS, [...legitByKind.keys()])) {
     const row = legitByKind.get(kind);
     if (!row) continue;
-    legit.push(legitRow(kind, row.events, row.flagged));
+    legit.push(legitRow(kind, row.events, row.flagged, row.strength));
     total.events += row.events;
     for (const d of DETECTORS) total.flagged[d] += row.flagged[d];
+    total.strength.review += row.strength.review;
+    total.strength.challenged += row.strength.challenged;
+    total.strength.blocked += row.strength.blocked;
   }
-  if (total.events > 0) legit.push(legitRow("all", total.events, total.flagged));
+  if (total.events > 0) legit.push(legitRow("all", total.events, total.flagged, total.strength));
 
   return {
     phases,
@@ -263,10 +319,7 @@ export function formatQualityTable(report: QualityReport): string {
     `${"".padEnd(30)}${"".padStart(7)}   ${DETECTORS.map(() => "recall  prec   ").join("")}`.trimEnd(),
   );
   for (const row of report.attacks) {
-    const name =
-      row.attack === "all"
-        ? "all attacks"
-        : `${row.attack} (${row.variant === "all" ? "both" : row.variant})`;
+    const name = attackName(row);
     lines.push(
       `${name.padEnd(30)}${String(row.events).padStart(7)}   ${DETECTORS.map((d) => `${pct(row.recall[d])}  ${pct(row.precision[d])}   `).join("")}`.trimEnd(),
     );
@@ -280,6 +333,36 @@ export function formatQualityTable(report: QualityReport): string {
     lines.push(
       `${name.padEnd(30)}${String(row.events).padStart(7)}   ${DETECTORS.map((d) => `${pct(row.rate[d])}          `).join("")}`.trimEnd(),
     );
+  }
+  return lines.join("\n");
+}
+
+/** How a row is named in the tables: `card_testing (burst)`, `card_testing (both)`, `all attacks`. */
+function attackName(row: AttackRow): string {
+  if (row.attack === "all") return "all attacks";
+  if (row.variant === "") return row.attack;
+  return `${row.attack} (${row.variant === "all" ? "both" : row.variant})`;
+}
+
+/**
+ * The combined action by strength: per attack slice and kind of legitimate traffic, the share of
+ * events flagged, and of them reviewed, challenged (SMS or face) and blocked.
+ */
+export function formatStrengthTable(report: QualityReport): string {
+  const lines: string[] = [];
+  const head = `${"events".padStart(7)}   ${"flagged".padStart(8)}${"review".padStart(9)}${"challenged".padStart(12)}${"blocked".padStart(9)}`;
+  const cells = (events: number, s: ActionStrength) => {
+    const flagged = s.review + s.challenged + s.blocked;
+    return `${String(events).padStart(7)}   ${pct(ratio(flagged, events)).padStart(8)}${pct(ratio(s.review, events)).padStart(9)}${pct(ratio(s.challenged, events)).padStart(12)}${pct(ratio(s.blocked, events)).padStart(9)}`;
+  };
+  lines.push(`${"attack (variant)".padEnd(30)}${head}`);
+  for (const row of report.attacks)
+    lines.push(`${attackName(row).padEnd(30)}${cells(row.events, row.strength)}`);
+  lines.push("");
+  lines.push(`${"legitimate traffic".padEnd(30)}${head}`);
+  for (const row of report.legit) {
+    const name = row.kind === "all" ? "all legitimate" : row.kind.replaceAll("_", " ");
+    lines.push(`${name.padEnd(30)}${cells(row.events, row.strength)}`);
   }
   return lines.join("\n");
 }

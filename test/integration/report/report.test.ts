@@ -212,7 +212,64 @@ describe("risk report", () => {
       { env },
     );
     expect(JSON.parse(stdout)).toMatchObject({ path: out, decisions: fromFiles.total });
-    expect(readFileSync(out, "utf8")).toContain('<canvas id="top-entities"');
+    const html = readFileSync(out, "utf8");
+    expect(html).toContain('<canvas id="top-entities"');
+    // The rules table: every rule that hit in the window, with its hits counted from the decisions.
+    const inWindow = decisions().filter((m) => {
+      const t = Date.parse(m.decidedAt);
+      return t >= query.since.getTime() && t < query.until.getTime();
+    });
+    const hitsOf = (id: string) =>
+      inWindow.filter((m) => m.ruleHits.some((h) => h.id === id && !h.shadow)).length;
+    expect(html).toContain('<table id="rule-stats">');
+    for (const id of ["rule_0", "rule_1", "rule_2", "rule_3"])
+      expect(html).toMatch(new RegExp(`<td><code>${id}</code></td><td>${hitsOf(id)}</td>`));
+
+    // vigil rules stats: the same table, with label shares from a label file.
+    const labelled = inWindow.filter((m) => m.ruleHits.some((h) => h.id === "rule_1" && !h.shadow));
+    const labelsFile = join(mkdtempSync(join(tmpdir(), "vigil-rule-labels-")), "labels.ndjson");
+    writeFileSync(
+      labelsFile,
+      labelled
+        .map((m, i) =>
+          JSON.stringify({
+            schemaVersion: 1,
+            subject: { eventId: m.eventId },
+            label: i % 3 === 0 ? "legit" : "fraud",
+            source: "review",
+            observedAt: UNTIL.toISOString(),
+            author: "analyst",
+          }),
+        )
+        .join("\n"),
+    );
+    const stats = await run(
+      "node",
+      [
+        VIGIL_BIN,
+        "rules",
+        "stats",
+        "--since",
+        "6h",
+        "--until",
+        UNTIL.toISOString(),
+        "--labels",
+        labelsFile,
+        "--json",
+      ],
+      { env },
+    );
+    const parsed = JSON.parse(stats.stdout) as {
+      decisions: number;
+      rules: { id: string; shadow: boolean; hits: number; fraud: number; legit: number; trend: number[] }[];
+    };
+    expect(parsed.decisions).toBe(fromFiles.total);
+    const rule1 = parsed.rules.find((r) => r.id === "rule_1" && !r.shadow);
+    expect(rule1?.hits).toBe(hitsOf("rule_1"));
+    expect(rule1?.legit).toBe(labelled.filter((_, i) => i % 3 === 0).length);
+    expect(rule1?.fraud).toBe(labelled.length - (rule1?.legit ?? 0));
+    expect(rule1?.trend.reduce((a, b) => a + b, 0)).toBe(rule1?.hits);
+    expect(parsed.rules.find((r) => r.id === "rule_2")?.fraud).toBe(0);
 
     const outbox = mkdtempSync(join(tmpdir(), "vigil-outbox-cli-"));
     const message = sampleMessage("tail-1", {});

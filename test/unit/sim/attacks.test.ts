@@ -23,7 +23,8 @@ function actors(attack: AttackTruth["attack"], variant: AttackTruth["variant"]):
   const by = new Map<string, CleanEvent[]>();
   for (const { event, truth } of pairs) {
     if (truth.label !== "attack" || truth.attack !== attack || truth.variant !== variant) continue;
-    by.set(truth.actor, [...(by.get(truth.actor) ?? []), event]);
+    const actor = truth.actor ?? "";
+    by.set(actor, [...(by.get(actor) ?? []), event]);
   }
   return [...by.values()];
 }

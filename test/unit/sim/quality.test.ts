@@ -4,7 +4,9 @@ import {
   detectorAction,
   evaluateQuality,
   formatQualityTable,
+  formatStrengthTable,
   type GroundTruth,
+  parseGroundTruth,
   type ScoredDecision,
 } from "#shared/domain/simulation/index";
 
@@ -120,6 +122,7 @@ describe("evaluateQuality", () => {
       attack: "card_testing",
       variant: "burst",
       events: 2,
+      strength: { review: 0, challenged: 1, blocked: 1 },
       caught: { rules: 2, model: 1, combined: 2 },
       falseAlarms: { rules: 0, model: 1, combined: 1 },
       recall: { rules: 1, model: 0.5, combined: 1 },
@@ -143,18 +146,21 @@ describe("evaluateQuality", () => {
       {
         kind: "vpn",
         events: 1,
+        strength: { review: 0, challenged: 1, blocked: 0 },
         flagged: { rules: 1, model: 0, combined: 1 },
         rate: { rules: 1, model: 0, combined: 1 },
       },
       {
         kind: "regular",
         events: 4,
+        strength: { review: 1, challenged: 0, blocked: 0 },
         flagged: { rules: 0, model: 1, combined: 1 },
         rate: { rules: 0, model: 0.25, combined: 0.25 },
       },
       {
         kind: "all",
         events: 5,
+        strength: { review: 1, challenged: 1, blocked: 0 },
         flagged: { rules: 1, model: 1, combined: 2 },
         rate: { rules: 0.2, model: 0.2, combined: 0.4 },
       },
@@ -183,6 +189,63 @@ describe("evaluateQuality", () => {
       { id: "high_score_new_account", shadow: true, hits: 1, onAttacks: 0, onLegit: 1 },
       { id: "new_device_login", shadow: false, hits: 1, onAttacks: 1, onLegit: 0 },
     ]);
+  });
+
+  it("splits the combined action into review, challenged and blocked, and prints them apart", () => {
+    const text = formatStrengthTable(report);
+    expect(text).toContain("card_testing (burst)                2      100.0      0.0        50.0     50.0");
+    expect(text).toContain("card_testing (slow)                 1      100.0    100.0         0.0      0.0");
+    expect(text).toContain("all legitimate                      5       40.0     20.0        20.0      0.0");
+  });
+
+  it("takes any category names, known ones first in their order, others alphabetically", () => {
+    const open: GroundTruth[] = [
+      { ...attack("x1", "payment", "card_testing", "burst") },
+      {
+        eventId: "x2",
+        type: "payment",
+        occurredAt: at,
+        phase: "live",
+        label: "attack",
+        attack: "friendly_fraud",
+      },
+      {
+        eventId: "x3",
+        type: "order",
+        occurredAt: at,
+        phase: "live",
+        label: "attack",
+        attack: "bonus_abuse",
+        variant: "v2",
+      },
+      { eventId: "x4", type: "payment", occurredAt: at, phase: "live", label: "legit", kind: "vip_customer" },
+      legit("x5", "payment"),
+    ];
+    const d = new Map(
+      [
+        decision("x1", "block"),
+        decision("x2", "challenge_sms"),
+        decision("x3", "pass"),
+        decision("x4", "review"),
+        decision("x5", "pass"),
+      ].map((x) => [x.eventId, x]),
+    );
+    const r = evaluateQuality(open, d);
+    expect(r.attacks.map((a) => `${a.attack}/${a.variant}`)).toEqual([
+      "card_testing/burst",
+      "bonus_abuse/v2",
+      "friendly_fraud/",
+      "all/all",
+    ]);
+    expect(r.legit.map((l) => l.kind)).toEqual(["regular", "vip_customer", "all"]);
+    expect(r.legit[1]?.rate.combined).toBe(1);
+    expect(formatQualityTable(r)).toContain("friendly_fraud                      1");
+    expect(parseGroundTruth(`${open.map((t) => JSON.stringify(t)).join("\n")}\n`)).toEqual(open);
+    expect(() =>
+      parseGroundTruth(
+        '{"eventId":"e","type":"login","occurredAt":"x","phase":"live","label":"legit","kind":"bad kind!"}',
+      ),
+    ).toThrow("ground truth line 1: kind");
   });
 
   it("prints percentages with one decimal and a dash for undefined precision", () => {

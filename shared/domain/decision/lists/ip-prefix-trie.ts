@@ -59,6 +59,18 @@ export class IpPrefixTrie {
     }
     return found;
   }
+
+  /** `lookup` for an IPv4 address given as its 32-bit value (a·2^24 + b·2^16 + c·2^8 + d), without a byte array. */
+  lookupV4(address: number, now: number): string | undefined {
+    let node: TrieNode | undefined = this.root;
+    let found: string | undefined;
+    for (let i = 0; node !== undefined; i++) {
+      if (node.range !== undefined && node.range.expiresAt > now) found = node.range.label;
+      if (i === 32) break;
+      node = ((address >>> (31 - i)) & 1) === 0 ? node.zero : node.one;
+    }
+    return found;
+  }
 }
 
 function bitAt(bytes: readonly number[], i: number): number {

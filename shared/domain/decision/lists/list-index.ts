@@ -96,16 +96,96 @@ export class ListIndex {
     return (bytes.length === 4 ? index.v4 : index.v6).lookup(bytes, now);
   }
 
+  /**
+   * A matcher for one list and kind: `match(name, kind, subject, now)` for the subject's value of
+   * that kind, without building a subject. Undefined when the list has no entry of the kind, so
+   * nothing can match (the engine then skips the lookup).
+   */
+  matcher(
+    name: string,
+    kind: ListKind,
+  ): ((value: string | undefined, now: number) => string | undefined) | undefined {
+    const index = this.lists.get(name)?.get(kind);
+    if (index === undefined || (index.exact.size === 0 && index.v4.size === 0 && index.v6.size === 0))
+      return undefined;
+    if (kind === "emailDomain")
+      return (value, now) => (value === undefined ? undefined : matchDomain(index.exact, value, now));
+    const ranges = kind === "ip" && (index.v4.size > 0 || index.v6.size > 0);
+    return (value, now) => {
+      if (value === undefined) return undefined;
+      const expiry = index.exact.get(value);
+      if (expiry !== undefined && expiry > now) return value;
+      if (!ranges) return undefined;
+      // Canonical IPv4 (what events are cleaned to) as a 32-bit value: no parse, no array.
+      const v4 = ipv4Value(value);
+      if (v4 >= 0) return index.v4.lookupV4(v4, now);
+      const bytes = this.bytesOf(value);
+      if (bytes === null) return undefined;
+      return (bytes.length === 4 ? index.v4 : index.v6).lookup(bytes, now);
+    };
+  }
+
   /** Address bytes of an event IP, memoized: the same client IPs recur across a batch. */
   private bytesOf(ip: string): readonly number[] | null {
     let bytes = this.ipBytes.get(ip);
     if (bytes !== undefined) return bytes;
-    bytes = ipaddr.isValid(ip) ? ipaddr.parse(ip).toByteArray() : null;
+    bytes = ipv4Bytes(ip) ?? (ipaddr.isValid(ip) ? ipaddr.parse(ip).toByteArray() : null);
     // The memo is bounded so a flood of distinct IPs cannot grow it without limit.
     if (this.ipBytes.size >= 10_000) this.ipBytes.clear();
     this.ipBytes.set(ip, bytes);
     return bytes;
   }
+}
+
+/**
+ * The bytes of an IPv4 address in canonical dotted-decimal form (what events are cleaned to:
+ * four decimal octets 0-255 without leading zeros), or undefined for anything else, which
+ * ipaddr.js then parses (IPv6, and forms the cleaning never produces).
+ */
+export function ipv4Bytes(ip: string): number[] | undefined {
+  const bytes: number[] = [];
+  let value = -1;
+  let digits = 0;
+  for (let i = 0; i <= ip.length; i++) {
+    const c = i < ip.length ? ip.charCodeAt(i) : 46;
+    if (c === 46) {
+      if (digits === 0 || bytes.length === 4) return undefined;
+      bytes.push(value);
+      value = -1;
+      digits = 0;
+      continue;
+    }
+    if (c < 48 || c > 57) return undefined;
+    if (digits > 0 && value === 0) return undefined; // a leading zero
+    value = digits === 0 ? c - 48 : value * 10 + (c - 48);
+    digits++;
+    if (value > 255) return undefined;
+  }
+  return bytes.length === 4 ? bytes : undefined;
+}
+
+/** The 32-bit value of a canonical dotted-decimal IPv4 address, or -1 for anything else. */
+export function ipv4Value(ip: string): number {
+  let total = 0;
+  let octets = 0;
+  let value = -1;
+  let digits = 0;
+  for (let i = 0; i <= ip.length; i++) {
+    const c = i < ip.length ? ip.charCodeAt(i) : 46;
+    if (c === 46) {
+      if (digits === 0 || octets === 4) return -1;
+      total = total * 256 + value;
+      octets++;
+      value = -1;
+      digits = 0;
+      continue;
+    }
+    if (c < 48 || c > 57 || (digits > 0 && value === 0)) return -1;
+    value = digits === 0 ? c - 48 : value * 10 + (c - 48);
+    digits++;
+    if (value > 255) return -1;
+  }
+  return octets === 4 ? total : -1;
 }
 
 /** An email domain entry matches the domain itself and every subdomain of it. */

@@ -48,6 +48,14 @@ export interface ModelInput {
   readonly features: Readonly<Record<string, number | null | undefined>>;
 }
 
+/** A model's score with only its largest contributions (what a decision keeps). */
+export interface TopModelScore {
+  /** Exactly `score(input).score`. */
+  readonly score: number;
+  /** Exactly `topContributions(score(input).contributions, k)`. */
+  readonly top: Contribution[];
+}
+
 /** A model ready to score. */
 export interface CompiledModel {
   readonly id: string;
@@ -56,6 +64,12 @@ export interface CompiledModel {
   /** Feature ids the model reads. */
   readonly features: readonly string[];
   score(input: ModelInput): ModelScore;
+  /**
+   * Optional fast path for the engine: the same score and the `k` largest positive contributions,
+   * without building every term's contribution. A model kind without it is scored with `score`
+   * and `topContributions`, with the same result.
+   */
+  scoreTop?(input: ModelInput, k: number): TopModelScore;
 }
 
 /** Reads a term's raw input. */
@@ -80,6 +94,7 @@ export function compileModel(
   });
   if (issues.length > 0) throw new ConfigValidationError("model", issues);
   const intercept = artifact.intercept;
+  const fast = fastTerms(artifact.terms);
   return {
     id: artifact.id,
     version: artifact.version,
@@ -104,6 +119,157 @@ export function compileModel(
         });
       }
       return { score: sigmoid(logit), logit, contributions };
+    },
+    scoreTop(input, k) {
+      return fast.scoreTop(intercept, input, k, terms);
+    },
+  };
+}
+
+/** Term parameters in flat form for the fast path: the same arithmetic as `transformer`, no objects. */
+interface FastTerm {
+  readonly kind: 0 | 1 | 2;
+  readonly read: Reader;
+  readonly weight: number;
+  readonly missing: number;
+  readonly log1p: boolean;
+  readonly clip: readonly [number, number] | undefined;
+  readonly mean: number;
+  readonly std: number;
+  readonly weights: ReadonlyMap<string, number>;
+  readonly missingWeight: number;
+  readonly edges: readonly number[];
+  readonly binWeights: readonly number[];
+}
+
+/**
+ * The fast path of a logistic regression: each term's raw value, transformed value, weight and
+ * contribution go into arrays kept by the model (scoring is synchronous, so they are reused), the
+ * logit is summed in term order exactly as `score` sums it, and only the `k` largest positive
+ * contributions become objects.
+ */
+function fastTerms(modelTerms: readonly ModelTerm[]) {
+  const terms: FastTerm[] = modelTerms.map((term) => {
+    const t = term.transform;
+    const base = {
+      read: termReader(term),
+      weight: 0,
+      missing: 0,
+      log1p: false,
+      clip: undefined,
+      mean: 0,
+      std: 1,
+      weights: new Map<string, number>(),
+      missingWeight: 0,
+      edges: [] as number[],
+      binWeights: [] as number[],
+    };
+    if (t.type === "standardize")
+      return {
+        ...base,
+        kind: 0 as const,
+        weight: t.weight,
+        missing: t.missing ?? 0,
+        log1p: t.log1p ?? false,
+        clip: t.clip,
+        mean: t.mean,
+        std: t.std,
+      };
+    if (t.type === "onehot")
+      return {
+        ...base,
+        kind: 1 as const,
+        weights: new Map(Object.entries(t.weights)),
+        missingWeight: t.missingWeight ?? 0,
+      };
+    return {
+      ...base,
+      kind: 2 as const,
+      edges: t.edges,
+      binWeights: t.weights,
+      missingWeight: t.missingWeight ?? 0,
+    };
+  });
+  const n = terms.length;
+  const values: (number | string | null)[] = new Array(n).fill(null);
+  const transformed = new Float64Array(n);
+  const weights = new Float64Array(n);
+  const contributions = new Float64Array(n);
+  const order: number[] = [];
+  return {
+    scoreTop(
+      intercept: number,
+      input: ModelInput,
+      k: number,
+      described: ReadonlyArray<{ readonly term: ModelTerm; readonly inputName: string }>,
+    ): TopModelScore {
+      let logit = intercept;
+      order.length = 0;
+      for (let i = 0; i < n; i++) {
+        const t = terms[i] as FastTerm;
+        const value = t.read(input);
+        let x: number;
+        let w: number;
+        if (t.kind === 0) {
+          w = t.weight;
+          if (typeof value !== "number") x = t.missing;
+          else {
+            let y = t.log1p ? Math.log1p(Math.max(value, 0)) : value;
+            if (t.clip) y = Math.min(Math.max(y, t.clip[0]), t.clip[1]);
+            x = (y - t.mean) / t.std;
+          }
+        } else if (t.kind === 1) {
+          if (value === null) {
+            x = 1;
+            w = t.missingWeight;
+          } else {
+            const found = t.weights.get(String(value));
+            if (found === undefined) {
+              x = 0;
+              w = 0;
+            } else {
+              x = 1;
+              w = found;
+            }
+          }
+        } else if (typeof value !== "number") {
+          x = 1;
+          w = t.missingWeight;
+        } else {
+          let bin = 0;
+          while (bin < t.edges.length && value >= (t.edges[bin] ?? Number.POSITIVE_INFINITY)) bin++;
+          x = 1;
+          w = t.binWeights[bin] ?? 0;
+        }
+        const c = w * x;
+        logit += c;
+        values[i] = value;
+        transformed[i] = x;
+        weights[i] = w;
+        contributions[i] = c;
+        // Keep the k largest positive contributions, largest first, ties in term order.
+        if (c > 0 && k > 0) {
+          let at = order.length;
+          while (at > 0 && (contributions[order[at - 1] as number] as number) < c) at--;
+          if (at < k) {
+            order.splice(at, 0, i);
+            if (order.length > k) order.pop();
+          }
+        }
+      }
+      const top: Contribution[] = order.map((i) => {
+        const d = described[i] as { readonly term: ModelTerm; readonly inputName: string };
+        return {
+          term: d.term.name,
+          input: d.inputName,
+          value: values[i] ?? null,
+          transformed: transformed[i] as number,
+          weight: weights[i] as number,
+          contribution: contributions[i] as number,
+          reason: d.term.reason,
+        };
+      });
+      return { score: sigmoid(logit), top };
     },
   };
 }

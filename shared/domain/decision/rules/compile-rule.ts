@@ -8,6 +8,11 @@ import {
 } from "#shared/domain/decision/rules/cel-analysis";
 import { ruleCelEnv } from "#shared/domain/decision/rules/cel-env";
 import { eventInput } from "#shared/domain/decision/rules/cel-input";
+import {
+  type CompiledCondition,
+  compileCondition,
+  type ListSlots,
+} from "#shared/domain/decision/rules/compile-cel";
 import { safeEvaluationMessage } from "#shared/domain/decision/rules/rule-error";
 import {
   type RuleDefinition,
@@ -36,7 +41,13 @@ export interface CompiledRule {
   /** What a failed evaluation means for the decision (the rule's onError, default applied). */
   readonly onError: RuleOnError;
   readonly analysis: ExpressionAnalysis;
+  /** Evaluates the condition on Buf's CEL interpreter (the reference semantics). */
   evaluate(activation: RuleActivation): RuleOutcome;
+  /**
+   * The condition compiled into closures (compile-cel.ts), when the rule stays in the compiled
+   * subset and list slots were given: true, false, or DEFER (then call `evaluate`).
+   */
+  readonly condition?: CompiledCondition;
 }
 
 /** Options for compiling rules. */
@@ -44,6 +55,8 @@ export interface RuleCompileOptions {
   /** Feature ids of the current feature set; when given, other ids are refused. */
   readonly knownFeatures?: ReadonlySet<string>;
   readonly limits?: ExpressionLimits;
+  /** Slots of the list pairs conditions read; when given, conditions are also compiled to closures. */
+  readonly listSlots?: ListSlots;
 }
 
 /** A line and column (1-based) for a character offset of `source`. */
@@ -133,11 +146,13 @@ export function compileRule(
       column: 1,
     };
   };
+  const condition = options.listSlots ? compileCondition(parsed, options.listSlots) : undefined;
   const compiled: CompiledRule = {
     rule,
     reason: ruleReason(rule),
     onError: ruleOnError(rule),
     analysis,
+    ...(condition ? { condition } : {}),
     evaluate: (activation) => {
       try {
         return outcome(program(activation));

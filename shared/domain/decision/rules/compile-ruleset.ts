@@ -22,6 +22,11 @@ export interface CompiledRuleset {
   /** List name and kind pairs some rule reads (looked up once per event, shared by all rules). */
   readonly lists: readonly { readonly name: string; readonly kind: ListKind }[];
   /**
+   * The list pairs compiled conditions read, by slot (`RuleView.lists[slot]`): every pair of every
+   * compiled rule, disabled ones included, in the order first met.
+   */
+  readonly listSlots: readonly { readonly name: string; readonly kind: ListKind }[];
+  /**
    * Feature ids the scenario's rules read (CEL analysis): `active` rules' reads decide whether a
    * late feature raises the action, all evaluated rules' reads the shadow outcome.
    */
@@ -50,6 +55,20 @@ export function compileRuleset(input: unknown, options: RuleCompileOptions = {})
     throw new ConfigValidationError("rules", zodIssues(parsed.error.issues, idAt));
   }
   const document = parsed.data;
+  const slotOf = new Map<string, number>();
+  const listSlots: { name: string; kind: ListKind }[] = [];
+  const slots = {
+    slot(name: string, kind: ListKind): number {
+      const key = `${name}.${kind}`;
+      let slot = slotOf.get(key);
+      if (slot === undefined) {
+        slot = listSlots.length;
+        slotOf.set(key, slot);
+        listSlots.push({ name, kind });
+      }
+      return slot;
+    },
+  };
   const issues: ConfigIssue[] = [];
   const seen = new Set<string>();
   const allRules: CompiledRule[] = [];
@@ -57,7 +76,7 @@ export function compileRuleset(input: unknown, options: RuleCompileOptions = {})
     const path = `rules[${i}]`;
     if (seen.has(rule.id)) issues.push({ path: `${path}.id`, ruleId: rule.id, message: "duplicate rule id" });
     seen.add(rule.id);
-    const c = compileRule(rule, path, issues, options);
+    const c = compileRule(rule, path, issues, { ...options, listSlots: slots });
     if (c !== undefined) allRules.push(c);
   });
   const compiled = allRules.filter((c) => c.rule.mode !== "disabled");
@@ -83,6 +102,7 @@ export function compileRuleset(input: unknown, options: RuleCompileOptions = {})
     byScenario,
     policies: resolvePolicies(document.policy),
     lists: [...lists.values()],
+    listSlots,
     featureReads,
   };
 }
