@@ -80,7 +80,9 @@ describe(`fault injection (${EVENTS} events, ${RATE * 100}% of requests faulted)
     const fixed = new Map<Slot, OutgoingSlot>(
       materialize(fixedSlots, now, 0, SHAPE, SEED, shardOf, new Map()).map((o) => [o.slot, o]),
     );
-    const common = { slots, fixed, shape: SHAPE, seed: SEED, features, log };
+    // Both runs read their final state at the same instant, after every event's time (windowed
+    // values depend on the reading time; the faulty run ends minutes after the clean one).
+    const common = { slots, fixed, shape: SHAPE, seed: SEED, features, log, readStateAt: now + 1000 };
     clean = await runThroughProxies({
       ...common,
       root: mkdtempSync(join(tmpdir(), "vigil-faults-clean-")),

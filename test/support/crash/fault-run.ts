@@ -59,6 +59,11 @@ export interface FaultRunOptions {
   readonly backlog?: number;
   readonly kinds?: Partial<Record<(typeof PROXIED)[number], readonly FaultKind[]>>;
   readonly features: CompiledFeatureSet;
+  /**
+   * The instant the final state is read at. Windowed values depend on it, so two runs compared
+   * with each other must read at the same instant (not each at its own end).
+   */
+  readonly readStateAt: number;
   readonly log?: (message: string) => void;
 }
 
@@ -238,7 +243,7 @@ export async function runThroughProxies(options: FaultRunOptions): Promise<Fault
       await runtime.stop();
       log(`settled and idle after ${seconds} s`);
 
-      const at = Date.now();
+      const at = options.readStateAt;
       const store = new DynamoDbStateStore({
         client: dynamodb,
         tableName: stack.names.tables.state,
