@@ -2,7 +2,7 @@ import { Stack, type StackProps } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import { AlertTopic } from "#infra/constructs/alert-topic";
 import { AuditDomain } from "#infra/constructs/audit-domain";
-import { EventArchive } from "#infra/constructs/event-archive";
+import { DistributedBacktest, EventArchive } from "#infra/constructs/event-archive";
 import { PseudonymKey } from "#infra/constructs/pseudonym-key";
 import { StreamConsumerFunction } from "#infra/constructs/stream-consumer-function";
 import { VigilData } from "#infra/constructs/vigil-data";
@@ -49,6 +49,8 @@ export class VigilStack extends Stack {
   readonly audit: StreamConsumerFunction;
   /** The event archive: its bucket and the function writing every events-stream record to it. */
   readonly archive: EventArchive;
+  /** Stored-vector backtests over the archive, spread over Lambda by a Step Functions distributed map. */
+  readonly backtest: DistributedBacktest;
 
   constructor(scope: Construct, id: string, props: VigilStackProps) {
     super(scope, id, props);
@@ -123,6 +125,11 @@ export class VigilStack extends Stack {
       streams: this.data.streams,
       tables: this.data.tables,
       failureQueue: this.data.failureQueues.archive,
+      ...logs,
+    });
+    this.backtest = new DistributedBacktest(this, "Backtest", {
+      archive: this.archive,
+      decisionsTable: this.data.tables.decisions,
       ...logs,
     });
   }

@@ -1,4 +1,19 @@
 import { type CfnElement, Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
+import {
+  DefinitionBody,
+  DistributedMap,
+  ItemBatcher,
+  JsonPath,
+  LogLevel,
+  ResultWriterV2,
+  S3JsonItemReader,
+  StateMachine,
+  StateMachineType,
+} from "aws-cdk-lib/aws-stepfunctions";
+import { LambdaInvoke } from "aws-cdk-lib/aws-stepfunctions-tasks";
+import { LogGroup, RetentionDays as LogRetention } from "aws-cdk-lib/aws-logs";
+import { VigilFunction } from "#infra/constructs/vigil-function";
+import { BACKTEST_RUNS_PREFIX } from "#shared/domain/backtest/distributed";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { IStream } from "aws-cdk-lib/aws-kinesis";
@@ -16,7 +31,7 @@ import { Construct } from "constructs";
 import { StreamConsumerFunction } from "#infra/constructs/stream-consumer-function";
 import type { VigilLogLevel } from "#infra/constructs/vigil-function";
 import { ARCHIVE_PREFIX } from "#shared/domain/archive/archived-record";
-import { ENV, FUNCTIONS, type StreamKey, type TableKey } from "#shared/resources";
+import { ENV, FUNCTIONS, type FunctionDefinition, type StreamKey, TABLES, type TableKey } from "#shared/resources";
 
 /** Properties of {@link EventArchive}. */
 export interface EventArchiveProps {
@@ -161,5 +176,116 @@ export class EventArchive extends Construct {
   /** How cdk-nag names the bucket in a finding: its logical id. */
   private bucketLogicalPath(): string {
     return Stack.of(this).getLogicalId(this.bucket.node.defaultChild as CfnElement);
+  }
+}
+
+/** Properties of {@link DistributedBacktest}. */
+export interface DistributedBacktestProps {
+  /** The archive (its bucket holds the archive objects and the runs' inputs and results). */
+  readonly archive: EventArchive;
+  /** The decisions table the stored vectors are read from. */
+  readonly decisionsTable: ITable;
+  /**
+   * Archive objects per Lambda invocation (the archive writes up to 1,000 records per object).
+   * @default 20
+   */
+  readonly objectsPerBatch?: number;
+  /**
+   * Lambda invocations at once.
+   * @default 100
+   */
+  readonly maxConcurrency?: number;
+  /** @default - the VigilFunction default (one month) */
+  readonly logRetention?: RetentionDays;
+  /** @default - the VigilFunction default ("INFO") */
+  readonly logLevel?: VigilLogLevel;
+}
+
+/**
+ * The backtest worker: the stored-vector backtest of a batch of archive objects. It has no event
+ * source (a Step Functions map invokes it) and no local counterpart, so it is defined here rather
+ * than in `FUNCTIONS`.
+ */
+export const BACKTEST_WORKER: FunctionDefinition = {
+  id: "BacktestWorker",
+  entry: "functions/backtest/handler.ts",
+  handler: "handler",
+  memoryMiB: 1769,
+  timeoutSeconds: 900,
+  tables: { decisions: "read" },
+};
+
+/**
+ * A stored-vector backtest past one machine (docs/backtest.md): a Standard state machine whose
+ * distributed map reads the run's item list (`backtests/<runId>/items.json`, the period's archive
+ * objects, written by `vigil backtest --distributed`), hands batches of objects to the worker
+ * function (each re-decides its records from the stored vectors and returns its tally) with up to
+ * `maxConcurrency` invocations at once, and writes every tally under `backtests/results/`, where
+ * `vigil backtest --collect` merges them. Start it with `{"runId": "<id>"}` as input and the run id
+ * as the execution name. Logs (all events, with execution data: tallies hold counts and event ids
+ * only) and X-Ray tracing on.
+ */
+export class DistributedBacktest extends Construct {
+  /** The worker function. */
+  readonly worker: VigilFunction;
+  /** The state machine. */
+  readonly stateMachine: StateMachine;
+
+  constructor(scope: Construct, id: string, props: DistributedBacktestProps) {
+    super(scope, id);
+    const { bucket } = props.archive;
+    this.worker = new VigilFunction(this, "Worker", {
+      definition: BACKTEST_WORKER,
+      environment: {
+        [ENV.archiveBucket]: bucket.bucketName,
+        [TABLES.decisions.envVar]: props.decisionsTable.tableName,
+      },
+      logRetention: props.logRetention,
+      logLevel: props.logLevel,
+      description: "Vigil backtest worker: re-decides a batch of archive objects from the stored vectors",
+    });
+    const fn = this.worker.fn;
+    props.decisionsTable.grantReadData(fn);
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ["s3:GetObject"],
+        resources: [bucket.arnForObjects(`${ARCHIVE_PREFIX}*`), bucket.arnForObjects(`${BACKTEST_RUNS_PREFIX}*`)],
+      }),
+    );
+    bucket.encryptionKey?.grantDecrypt(fn);
+
+    const slice = new LambdaInvoke(this, "Slice", {
+      lambdaFunction: fn,
+      payloadResponseOnly: true,
+      retryOnServiceExceptions: true,
+    });
+    const map = new DistributedMap(this, "Slices", {
+      itemReader: new S3JsonItemReader({
+        bucket,
+        key: JsonPath.format(`${BACKTEST_RUNS_PREFIX}{}/items.json`, JsonPath.stringAt("$.runId")),
+      }),
+      itemBatcher: new ItemBatcher({
+        maxItemsPerBatch: props.objectsPerBatch ?? 20,
+        batchInput: { runId: JsonPath.stringAt("$.runId") },
+      }),
+      resultWriterV2: new ResultWriterV2({ bucket, prefix: `${BACKTEST_RUNS_PREFIX}results` }),
+      maxConcurrency: props.maxConcurrency ?? 100,
+      toleratedFailurePercentage: 0,
+    });
+    map.itemProcessor(slice);
+
+    const logs = new LogGroup(this, "Logs", {
+      retention: LogRetention.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.stateMachine = new StateMachine(this, "StateMachine", {
+      definitionBody: DefinitionBody.fromChainable(map),
+      stateMachineType: StateMachineType.STANDARD,
+      tracingEnabled: true,
+      logs: { destination: logs, level: LogLevel.ALL, includeExecutionData: true },
+      timeout: Duration.hours(6),
+    });
+    bucket.grantRead(this.stateMachine, `${BACKTEST_RUNS_PREFIX}*`);
+    bucket.grantPut(this.stateMachine, `${BACKTEST_RUNS_PREFIX}results/*`);
   }
 }
