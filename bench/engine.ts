@@ -41,8 +41,13 @@ import {
   listSubject,
   resolveAction,
 } from "#shared/domain/decision/index";
+import { storedEventFields } from "#shared/domain/decision/model/model-event-fields";
+import { createPseudonymizer, toStoredDecisionContent } from "#shared/domain/decision-message/index";
 import type { CleanEvent, EventType } from "#shared/domain/event/index";
 import { minorUnits } from "#shared/domain/event/index";
+import type { DatasetRow } from "#shared/domain/training/dataset";
+import { trainModel } from "#shared/domain/training/train";
+import type { DecisionRecord } from "#shared/ports/decision-store";
 import { PRODUCTION_MIX, simulateTraffic } from "../test/support/simulated-traffic.ts";
 
 const { values: args } = parseArgs({
@@ -352,6 +357,7 @@ const records: ArchivedRecord[] = inputs.map((input, i) => ({
   data: Buffer.from(JSON.stringify(input.event)).toString("base64"),
   stream: STREAM,
 }));
+const benchPseudonymizer = createPseudonymizer({ id: "bench", secret: Buffer.alloc(32, 7) });
 const storedDecisions = new Map(
   inputs.map((input, i) => {
     const d = vigil.decide(input, NOW);
@@ -359,7 +365,7 @@ const storedDecisions = new Map(
     return [
       input.event.eventId,
       {
-        ...d,
+        ...toStoredDecisionContent(d, benchPseudonymizer),
         eventId: input.event.eventId,
         type: input.event.type,
         decidedAt: new Date(NOW).toISOString(),
@@ -371,7 +377,7 @@ const storedDecisions = new Map(
         },
         source: { shardId: record.shardId, sequenceNumber: record.sequenceNumber },
       },
-    ] as const;
+    ] as [string, DecisionRecord];
   }),
 );
 const candidateRules = parseYaml(
@@ -461,6 +467,72 @@ const timed = await timeAll({
 const results = timed.wall;
 const cpu = timed.cpu;
 
+// The same engine with a tree ensemble instead of the logistic regression: 64 trees trained
+// (vigil model train's algorithm) on other simulated events of the same generator.
+const trainingRows: DatasetRow[] = simulateTraffic(4_000, { seed: 99, mix: PRODUCTION_MIX }).map((s, i) => ({
+  eventId: s.event.eventId,
+  type: s.event.type,
+  occurredAt: new Date(Date.parse(s.event.occurredAt) + i).toISOString(),
+  decidedAt: s.event.occurredAt,
+  label: s.label,
+  labelSource: "import",
+  labelCategory: s.pattern,
+  labelObservedAt: s.event.occurredAt,
+  action: "pass",
+  score: null,
+  modelVersion: null,
+  featureVersion: "bench",
+  features: s.features,
+  eventFields: storedEventFields(s.event),
+}));
+const forest = trainModel(
+  trainingRows,
+  [...new Set(trainingRows.flatMap((r) => Object.keys(r.features)))].sort(),
+  {
+    algorithm: "tree-ensemble",
+    id: "bench-forest",
+    version: "bench-64",
+    createdAt: "2026-03-01T00:00:00.000Z",
+    data: "bench: 4,000 simulated events (seed 99)",
+    trees: 64,
+    depths: [8],
+    seed: 1,
+  },
+);
+const forestEngine = factory.engine({
+  rules: rulesPart,
+  lists: listsPart,
+  model: factory.model({ version: 2, document: { active: forest.artifact } }),
+});
+const forestModel = factory.model({ version: 2, document: { active: forest.artifact } }).active;
+const forestNodes =
+  "trees" in forest.artifact ? forest.artifact.trees.reduce((n, t) => n + t.nodes.length, 0) : 0;
+const treeResults = (
+  await timeAll({
+    vigilTrees: {
+      items: inputs.length,
+      run: () => {
+        for (let i = 0; i < inputs.length; i += BATCH)
+          forestEngine.decideBatch(inputs.slice(i, i + BATCH), NOW);
+      },
+    },
+    treesOnly: {
+      items: inputs.length,
+      run: () => {
+        for (const input of inputs)
+          forestModel.score({ event: input.event, eventMs: NOW, features: input.features.values });
+      },
+    },
+    lrOnly: {
+      items: inputs.length,
+      run: () => {
+        for (const input of inputs)
+          model.score({ event: input.event, eventMs: NOW, features: input.features.values });
+      },
+    },
+  })
+).wall;
+
 const fmt = (x: number) => Math.round(x).toLocaleString("en-US").padStart(11);
 const us = (x: number) => (1e6 / x).toFixed(1).padStart(8);
 const row = (label: string, key: keyof typeof results) =>
@@ -473,7 +545,7 @@ console.log(
   `Vigil decision engine benchmark: Node ${process.version}, one core, ${inputs.length} events (${fraud} labelled fraud), best of ${ROUNDS} interleaved rounds`,
 );
 console.log(
-  `rules: ${active} active + ${shadow} shadow (default rules.yaml); model: ${model.id} ${model.version} (${model.artifact.terms.length} terms); lists: default`,
+  `rules: ${active} active + ${shadow} shadow (default rules.yaml); model: ${model.id} ${model.version} (${"terms" in model.artifact ? `${model.artifact.terms.length} terms` : `${model.artifact.trees.length} trees`}); lists: default`,
 );
 console.log(
   `parity: identical rule hits and actions from all three on ${inputs.length}/${inputs.length} events`,
@@ -496,6 +568,15 @@ row("Stored-vector backtest (decode + 2 decisions + tally)", "backtest");
 row("    of which decoding the archived records alone", "decodeOnly");
 console.log(
   `    candidate: card testing from 3 payments; ${checked.changed} of ${checked.compared} events change action`,
+);
+console.log(
+  `Vigil engine with a tree ensemble instead of the LR  ${fmt(treeResults.vigilTrees)}   ${us(treeResults.vigilTrees)}`,
+);
+console.log(
+  `    model alone: logistic regression (${"terms" in model.artifact ? model.artifact.terms.length : 0} terms)      ${fmt(treeResults.lrOnly)}   ${us(treeResults.lrOnly)}`,
+);
+console.log(
+  `    model alone: tree ensemble (64 trees, ${forestNodes} nodes) ${fmt(treeResults.treesOnly)}   ${us(treeResults.treesOnly)}`,
 );
 console.log("");
 console.log(

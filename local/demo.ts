@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import { type AttributeValue, type DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { generateReport } from "#cli/report/generate-report";
 import { type LocalRuntime, localFunctionsFromEnv, startLocalRuntime } from "#local/esm/local-runtime";
+import { type LearningSummary, runLearningLoop } from "#local/learning-loop";
 import { localSinkPaths } from "#local/local-sinks";
 import { type LocalStack, startLocalStack } from "#local/local-stack";
 import { replaySequentially } from "#local/replay";
@@ -71,6 +72,8 @@ export interface DemoSummary {
   readonly files: { readonly events: string; readonly truth: string; readonly decisions: string };
   readonly invocations: Readonly<Record<string, number>>;
   readonly stackStartSeconds: number;
+  /** After the live day: outcomes, a training set, a challenger, and champion vs challenger on a later day. */
+  readonly learning: LearningSummary;
 }
 
 /** A snapshot for the live progress display. */
@@ -283,11 +286,24 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       await watcher.stop();
     }
     report();
+    const seen = watcher.results();
+    const live = new Map([...seen].map(([id, s]) => [id, s.decision]));
+    const learning = await runLearningLoop({
+      seed,
+      users,
+      attackScale: options.attackScale ?? 1,
+      sim,
+      decisions: live,
+      kinesis,
+      dynamodb,
+      names: stack.names,
+      log,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
     // Alert and audit consume the decisions stream: let them finish before counting their output.
     await runtime.waitUntilIdle({ timeoutMs: 120_000 });
     const stats = runtime.stats();
 
-    const seen = watcher.results();
     writeNdjson(
       files.decisions,
       sim.events.flatMap((e) => {
@@ -305,7 +321,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       decidedLatency.push(Date.parse(s.decision.decidedAt) - sentAt);
       readableLatency.push(s.seenAt - sentAt);
     }
-    const live = new Map([...seen].map(([id, s]) => [id, s.decision]));
     const quality = evaluateQuality(sim.truth, live);
     const reference = await replaySequentially(sim.events);
     let identical = 0;
@@ -354,6 +369,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       files,
       invocations,
       stackStartSeconds,
+      learning,
     };
   } finally {
     await watcher.stop();

@@ -155,6 +155,25 @@ async function waitReady(engine: Engine, probe: () => Promise<unknown>, deadline
 }
 
 /**
+ * libfaketime's variables (`FAKETIME`, `FAKETIME_*`, and the `LD_PRELOAD` that loads it), when the
+ * process runs under `faketime`: Kinesis Mock gets a minimal environment, and without these it
+ * would keep the real clock while DynamoDB Local, the runtime and the functions (which inherit the
+ * whole environment) run on the faked one (`npm run test:future`).
+ */
+export function fakeClockEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  if (env.FAKETIME === undefined) return {};
+  const passed: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (
+      value !== undefined &&
+      (name.startsWith("FAKETIME") || name === "LD_PRELOAD" || name === "DONT_FAKE_MONOTONIC")
+    )
+      passed[name] = value;
+  }
+  return passed;
+}
+
+/**
  * Starts Kinesis Mock (the `kinesis-local` package, the engine LocalStack uses) and DynamoDB
  * Local on free loopback ports and resolves once both answer API calls.
  */
@@ -176,6 +195,7 @@ export async function startEmulators(options: EmulatorOptions): Promise<Emulator
     kinesisMockDir(),
     {
       PATH: process.env.PATH,
+      ...fakeClockEnv(process.env),
       KINESIS_MOCK_PLAIN_PORT: String(kinesisPort),
       KINESIS_MOCK_TLS_PORT: String(kinesisTlsPort),
       AWS_REGION: LOCAL_REGION,

@@ -93,6 +93,24 @@ export const TABLES = {
     ttlAttribute: TTL_ATTRIBUTE,
     envVar: "VIGIL_ALERTS_TABLE",
   },
+  labels: {
+    id: "Labels",
+    purpose:
+      "Outcomes known about decided events or entities (reviews, chargebacks, challenge results, " +
+      "imports): one item per label, partition key the subject, sort key observedAt#labelId. No TTL: " +
+      "labels are the ground truth every training set and backtest is rebuilt from (docs/labels.md).",
+    partitionKey: { name: "pk", type: "S" },
+    sortKey: { name: "sk", type: "S" },
+    envVar: "VIGIL_LABELS_TABLE",
+  },
+  cases: {
+    id: "Cases",
+    purpose:
+      "Review cases analysts resolved: one item per case (the decided eventId) with who resolved it, " +
+      "when, and the label it wrote. Open cases are the decisions themselves (docs/cases.md).",
+    partitionKey: { name: "caseId", type: "S" },
+    envVar: "VIGIL_CASES_TABLE",
+  },
 } as const satisfies Record<string, TableDefinition>;
 
 export type StreamKey = keyof typeof STREAMS;
@@ -133,7 +151,14 @@ export const FUNCTIONS = {
     handler: "handler",
     memoryMiB: 1024,
     timeoutSeconds: 60,
-    tables: { decisions: "readWrite", state: "readWrite", config: "read", quarantine: "readWrite" },
+    tables: {
+      decisions: "readWrite",
+      state: "readWrite",
+      config: "read",
+      quarantine: "readWrite",
+      // Challenge outcomes become labels (conditional puts only).
+      labels: "write",
+    },
     publishes: ["decisions"],
     eventSource: {
       stream: "events",
@@ -246,6 +271,8 @@ export const ENV = {
   archiveBucket: "VIGIL_ARCHIVE_BUCKET",
   /** Local stack: directory holding the event archive's objects (same keys as in the bucket). */
   archiveDir: "VIGIL_ARCHIVE_DIR",
+  /** State machine of distributed backtests (`vigil backtest --distributed`, AWS). */
+  backtestStateMachineArn: "VIGIL_BACKTEST_STATE_MACHINE_ARN",
   logLevel: "POWERTOOLS_LOG_LEVEL",
   serviceName: "POWERTOOLS_SERVICE_NAME",
   metricsNamespace: "POWERTOOLS_METRICS_NAMESPACE",

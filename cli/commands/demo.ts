@@ -40,6 +40,27 @@ const shown = (path: string) => {
   return rel.startsWith("..") ? path : rel;
 };
 
+/** The learning loop's lines of the summary. */
+function formatLearning(l: DemoSummary["learning"]): string[] {
+  const d = l.dataset;
+  return [
+    `The learning loop (after the live day, ${l.seconds.toFixed(1)} s)`,
+    `  challenge results         ${l.outcomes.challengeResults} put on the events stream, ${l.outcomes.challengeResultsDecided} decided; ${l.outcomes.challengeLabels} challenged events labelled (passed: legit, failed: fraud, abandoned: none)`,
+    `  review queue              ${l.outcomes.reviewsResolved} cases resolved into review labels`,
+    `  chargebacks, rings        ${l.outcomes.importedLabels} labels imported`,
+    `  training set              ${d.rows} rows (${d.fraud} fraud, ${d.legit} legit of which ${d.assumedLegit} let through and never disputed) with the labels known ${l.labelsAsOf.slice(0, 10)}; ${d.unlabelledExcluded} unlabelled left out, ${d.outcomeReports} outcome reports skipped`,
+    ...(l.model && l.holdout
+      ? [
+          `  trained                   ${l.model.version} (logistic regression, ${l.model.inputs.length} inputs chosen by cross-validation, CV AUC ${l.model.cvAuc.toFixed(3)}, ${l.model.seconds.toFixed(1)} s): ${l.model.inputs.join(", ")}`,
+          `  published                 as challenger, model version ${l.published} (scored in shadow, never acting)`,
+          `  holdout day               seed ${l.holdout.seed}: ${l.holdout.events} events, ${l.holdout.fraud} from attacks; champion AUC ${l.holdout.championAuc.toFixed(3)}, challenger AUC ${l.holdout.challengerAuc.toFixed(3)}`,
+          `                            champion at its score bands: recall ${pct(l.holdout.champion.recall)}, false positives ${pct(l.holdout.champion.fpr)}`,
+          `                            challenger at the same false-positive rate: recall ${pct(l.holdout.challenger.recall)} (false positives ${pct(l.holdout.challenger.fpr)})`,
+        ]
+      : ["  trained                   nothing: too few fraud or legit labels"]),
+  ];
+}
+
 /** The summary `npm start` prints on stdout. */
 export function formatDemoSummary(s: DemoSummary, totalSeconds: number): string {
   const lines = [
@@ -73,8 +94,10 @@ export function formatDemoSummary(s: DemoSummary, totalSeconds: number): string 
     `  legitimate, false pos.    ${pct(allLegit(s.quality))} live, ${pct(allLegit(s.replay.quality))} replay (combined)`,
     "  (differences come from the two shards deciding a burst's events in the same second: see docs/simulator.md)",
     "",
+    ...formatLearning(s.learning),
+    "",
     `Alerts    ${s.alerts.files} notification(s) in ${shown(s.alerts.dir)} (the SNS Publish inputs)`,
-    `Audit     ${s.audit.documents} document(s) in ${shown(s.audit.dir)} (OpenSearch _bulk NDJSON)`,
+    `Audit     ${s.audit.documents} document(s) in ${shown(s.audit.dir)} (OpenSearch _bulk NDJSON; ${s.decided} events and ${s.learning.outcomes.challengeResultsDecided} challenge results)`,
     `Report    ${shown(s.report)} (vigil report: decisions, rules, scores, risky entities, quarantine)`,
     `Files     ${shown(s.files.events)}, ${shown(s.files.truth)}, ${shown(s.files.decisions)}`,
     `Again     npx vigil evaluate --truth ${shown(s.files.truth)} --decisions ${shown(s.files.decisions)}`,

@@ -11,21 +11,38 @@ import {
   versionOption,
   withChangeFlags,
 } from "#cli/config-command";
-import { applyDocument, featuresInForce, rollback } from "#cli/config-operations";
+import { applyDocument, currentDocument, featuresInForce, rollback } from "#cli/config-operations";
 import { resolveTarget } from "#cli/env";
 import { CliError, say } from "#cli/output";
 import { createDynamoDbClient } from "#shared/adapters/aws-clients";
 import { DynamoDbConfigStore } from "#shared/adapters/dynamodb-config-store";
 import { DynamoDbStateStore } from "#shared/adapters/dynamodb-state-store";
-import { compileFeatureDocument } from "#shared/domain/decision/index";
-import { type CompiledFeature, DEFAULT_FEATURE_SET } from "#shared/domain/features/index";
+import { compileFeatureDocument, compileRatesDocument } from "#shared/domain/decision/index";
+import { shippedIpEnrichment } from "#shared/domain/enrichment/shipped-ip-dataset";
+import {
+  type CompiledFeature,
+  DEFAULT_FEATURE_SET,
+  withCurrencyConverter,
+} from "#shared/domain/features/index";
+import type { ConfigStore } from "#shared/ports/config-store";
 
 /** One line per feature: id, entity, aggregation, window, filter. */
 function describeFeature(f: CompiledFeature): string {
   const n = f.normalized;
-  const aggregation = n.field === null ? n.aggregation : `${n.aggregation}(${n.field})`;
+  const args = [
+    n.field,
+    n.currency === undefined ? null : `in ${n.currency}`,
+    n.baseline === undefined ? null : `vs ${n.baseline}`,
+    n.path === undefined ? null : n.path.join(" > "),
+  ].filter((a) => a !== null);
+  const aggregation = args.length === 0 ? n.aggregation : `${n.aggregation}(${args.join(" ")})`;
   const filter = [
     n.eventTypes ? `types ${n.eventTypes.join(",")}` : "",
+    n.match
+      ? `match ${Object.entries(n.match)
+          .map(([field, values]) => `${field}=${values.join("|")}`)
+          .join(" ")}`
+      : "",
     n.condition ? `when ${n.condition.replace(/\s+/g, " ").trim()}` : "",
   ]
     .filter((p) => p !== "")
@@ -158,24 +175,43 @@ export function registerFeatureCommands(program: Command): void {
   features
     .command("show")
     .description(
-      "Print an entity's current values of the features in force (e.g. `features show deviceId dev-42`)",
+      "Print an entity's current values of the features in force (e.g. `features show deviceId dev-42`), with the IP dataset and exchange rates they use; without an entity, only those",
     )
     .argument(
-      "<entityType>",
-      "userId, ip, deviceId, cardFingerprint, phone, or a combination like deviceId+campaignId",
+      "[entityType]",
+      "userId, ip, deviceId, cardFingerprint, phone, a derived key (email.canonical, ip.prefix, ...), or a combination like deviceId+campaignId",
     )
-    .argument("<values...>", "the key value(s), one per field of the entity type")
-    .action(async (entityType: string, values: string[]) => {
+    .argument("[values...]", "the key value(s), one per field of the entity type")
+    .action(async (entityType: string | undefined, values: string[]) => {
       const target = resolveTarget();
       const client = createDynamoDbClient(target.env);
       await runConfigCommand(async () => {
         // The score function's feature set: state is stored under each definition's hash.
-        const current = await featuresInForce(new DynamoDbConfigStore(client, target.table("config")));
-        const store = new DynamoDbStateStore({
-          client,
-          tableName: target.table("state"),
-          features: compileFeatureDocument(current.document),
-        });
+        const config = new DynamoDbConfigStore(client, target.table("config"));
+        const current = await featuresInForce(config);
+        const rates = await ratesInForce(config);
+        const set = withCurrencyConverter(compileFeatureDocument(current.document), rates?.converter);
+        const ip = shippedIpEnrichment().dataset;
+        const datasets = {
+          ipDataset: {
+            source: ip.source,
+            date: ip.date,
+            licence: ip.licence,
+            usedByFeatures: set.ipDataset !== undefined,
+          },
+          rates: rates ? rates.converter.label : null,
+        };
+        say(
+          `IP dataset: ${ip.source}, data of ${ip.date}${set.ipDataset ? "" : " (no feature in force uses it)"}.`,
+        );
+        say(rates ? `Exchange rates: ${rates.converter.label}.` : "Exchange rates: none applied.");
+        if (entityType === undefined) {
+          process.stdout.write(
+            `${JSON.stringify({ featuresVersion: current.version, ...datasets }, null, 2)}\n`,
+          );
+          return;
+        }
+        const store = new DynamoDbStateStore({ client, tableName: target.table("state"), features: set });
         let reading: Awaited<ReturnType<DynamoDbStateStore["read"]>>;
         try {
           reading = await store.read(entityType, values);
@@ -184,9 +220,15 @@ export function registerFeatureCommands(program: Command): void {
           throw error;
         }
         process.stdout.write(
-          `${JSON.stringify({ featuresVersion: current.version, ...reading }, null, 2)}\n`,
+          `${JSON.stringify({ featuresVersion: current.version, ...datasets, ...reading }, null, 2)}\n`,
         );
         if (!reading.exists) throw new CliError(`no state for ${entityType} ${values.join(" ")}`, 3);
       });
     });
+}
+
+/** The exchange rates in force, compiled, or undefined when none were applied. */
+async function ratesInForce(store: ConfigStore) {
+  const current = await currentDocument(store, "rates");
+  return current.document === undefined ? undefined : compileRatesDocument(current.document, current.version);
 }

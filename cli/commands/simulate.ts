@@ -9,6 +9,7 @@ import {
   pacingFrom,
   positiveInteger,
 } from "#cli/simulation-options";
+import { replayDecisionRecords } from "#local/replay";
 import { sendOnSchedule } from "#local/traffic-driver";
 import { createKinesisClient } from "#shared/adapters/aws-clients";
 import {
@@ -20,11 +21,13 @@ import {
   anchorBeforeNow,
   DEFAULT_SEED,
   DEFAULT_SIMULATION,
+  outcomeLabels,
   planSending,
   RUN_MARGIN_MS,
   type SimulationConfig,
   scaledAttacks,
   simulate,
+  simulateOutcomes,
   simulationConfigSchema,
 } from "#shared/domain/simulation/index";
 
@@ -39,6 +42,7 @@ interface SimulateOptions extends PacingOptions {
   start?: string;
   out: string;
   truth?: string;
+  outcomes?: string;
   to: string;
 }
 
@@ -122,6 +126,10 @@ export function registerSimulateCommand(program: Command): void {
     .option("--out <file>", "NDJSON file for the events, - for stdout (with --to file)", "-")
     .option("--truth <file>", "NDJSON file for the ground truth (default: next to --out as *.truth.ndjson)")
     .option(
+      "--outcomes <file>",
+      "with --to file: decide the events with the shipped defaults in process and write the labels their outcomes give (challenges, reviews, chargebacks, investigations; docs/simulator.md) to this NDJSON label file",
+    )
+    .option(
       "--to <target>",
       "file or stream (the events stream of the local stack or of $VIGIL_EVENTS_STREAM)",
       "file",
@@ -178,6 +186,25 @@ export function registerSimulateCommand(program: Command): void {
       await writeLines(truthFile, sim.truth);
       await closeFile(truthFile);
       say(`Ground truth: ${truthPath}`);
+
+      if (opts.outcomes !== undefined) {
+        if (opts.to !== "file")
+          throw new CliError("--outcomes needs --to file (on a stack, npm start simulates them)");
+        const decided = await replayDecisionRecords(sim.events);
+        const outcomes = simulateOutcomes({
+          seed: config.seed,
+          events: sim.events,
+          truth: sim.truth,
+          decisions: new Map(decided.map((d) => [d.eventId, d])),
+        });
+        const labels = outcomeLabels(outcomes);
+        const labelFile = createWriteStream(opts.outcomes);
+        await writeLines(labelFile, labels);
+        await closeFile(labelFile);
+        say(
+          `Outcome labels: ${opts.outcomes} (${labels.length}: ${outcomes.challengeOutcomes.length} challenge results, ${outcomes.reviews.length} reviews, ${outcomes.labels.length} chargebacks and investigations)`,
+        );
+      }
 
       if (opts.to === "file") {
         if (opts.out === "-") {

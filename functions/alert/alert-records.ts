@@ -2,8 +2,9 @@ import type { KinesisStreamBatchResponse, KinesisStreamRecord } from "aws-lambda
 import { type AlertNotification, buildNotification } from "#shared/domain/alerts/alert-notification";
 import { type AlertChannel, type AlertPolicy, planAlert } from "#shared/domain/alerts/alert-policy";
 import { type DecisionMessage, decodeDecisionMessage } from "#shared/domain/decision-message/index";
+import { errorFields } from "#shared/error-fields";
 import type { AlertLedger } from "#shared/ports/alert-ledger";
-import type { AlertPublisher } from "#shared/ports/alert-publisher";
+import type { AlertPublisher, PublishOutcome } from "#shared/ports/alert-publisher";
 
 /** The slice of a logger the use case needs (Powertools' Logger fits). */
 export interface AlertLogger {
@@ -75,8 +76,11 @@ const bump = (map: Record<string, number>, key: string) => {
  * by losing the alert instead; for fraud alerts a rare duplicate is the better failure.
  *
  * Decisions are handled in stream order, one at a time (channels in parallel), so the throttle
- * sees an attack's decisions in order. A record whose ledger or publish step fails is reported as
- * a batch item failure; everything before it is settled and skipped on the retry.
+ * sees an attack's decisions in order. A decision that comes again later in the same batch (score
+ * publishes a decision again when its record is redelivered, so both copies can meet in one
+ * batch) is a duplicate of the first: its `allowed` delivery is this batch's own, not a crash's.
+ * A record whose ledger or publish step fails is reported as a batch item failure; everything
+ * before it is settled and skipped on the retry.
  */
 export async function alertRecords(
   records: readonly KinesisStreamRecord[],
@@ -95,6 +99,7 @@ export async function alertRecords(
   };
   const failed = new Set<KinesisStreamRecord>();
   const pending: Pending[] = [];
+  const seen = new Set<string>();
 
   for (const record of records) {
     const decoded = decodeDecisionMessage(Buffer.from(record.kinesis.data, "base64"));
@@ -118,6 +123,12 @@ export async function alertRecords(
       } else counts.notSelected++;
       continue;
     }
+    if (seen.has(message.eventId)) {
+      // Settled with the first copy in this batch (or failed with it, and retried with it).
+      counts.duplicates += plan.channels.length;
+      continue;
+    }
+    seen.add(message.eventId);
     try {
       const notifications = await Promise.all(
         plan.channels.map(async (channel): Promise<AlertNotification | undefined> => {
@@ -139,41 +150,12 @@ export async function alertRecords(
       deps.logger.error("alert delivery failed, will be retried", {
         eventId: message.eventId,
         id: record.eventID,
-        error: errorName(error),
+        ...errorFields(error),
       });
     }
   }
 
-  if (pending.length > 0) {
-    const outcomes = await deps.publisher.publish(pending.map((p) => p.notification));
-    await Promise.all(
-      pending.map(async ({ record, notification: n }, i) => {
-        const outcome = outcomes[i];
-        try {
-          if (!outcome?.ok) {
-            throw new PublishError(outcome ? `${outcome.code}: ${outcome.message}` : "no outcome");
-          }
-          await deps.ledger.update(n.eventId, n.channel, { state: "sent", messageId: outcome.messageId });
-          bump(counts.sent, `${n.channel}:${n.severity}`);
-          deps.logger.info("alert sent", {
-            eventId: n.eventId,
-            channel: n.channel,
-            severity: n.severity,
-            action: n.action,
-            scenario: n.scenario,
-            messageId: outcome.messageId,
-          });
-        } catch (error) {
-          failed.add(record);
-          deps.logger.error("alert not published, will be retried", {
-            eventId: n.eventId,
-            channel: n.channel,
-            error: error instanceof PublishError ? error.message : errorName(error),
-          });
-        }
-      }),
-    );
-  }
+  if (pending.length > 0) await publishPending(pending, deps, counts, failed);
 
   counts.failed = failed.size;
   deps.logger.info("batch alerted", { ...counts });
@@ -185,6 +167,61 @@ export async function alertRecords(
     },
     counts,
   };
+}
+
+/**
+ * Publishes the batch's allowed notifications and marks each one that went out `sent`. Failures
+ * are per record: a notification that was not published (or whose mark failed) fails its record,
+ * and a publish call that throws (no outcome known) fails every record it carried; the rest stand.
+ */
+async function publishPending(
+  pending: readonly Pending[],
+  deps: AlertDependencies,
+  counts: { sent: Record<string, number> },
+  failed: Set<KinesisStreamRecord>,
+): Promise<void> {
+  let outcomes: readonly PublishOutcome[];
+  try {
+    outcomes = await deps.publisher.publish(pending.map((p) => p.notification));
+  } catch (error) {
+    for (const { record, notification: n } of pending) {
+      failed.add(record);
+      deps.logger.error("alert not published, will be retried", {
+        eventId: n.eventId,
+        channel: n.channel,
+        ...errorFields(error),
+      });
+    }
+    return;
+  }
+  await Promise.all(
+    pending.map(async ({ record, notification: n }, i) => {
+      const outcome = outcomes[i];
+      try {
+        // The service's message text can quote the request: its code names the failure.
+        if (!outcome?.ok) throw new PublishError(outcome ? outcome.code : "no outcome");
+        await deps.ledger.update(n.eventId, n.channel, { state: "sent", messageId: outcome.messageId });
+        bump(counts.sent, `${n.channel}:${n.severity}`);
+        deps.logger.info("alert sent", {
+          eventId: n.eventId,
+          channel: n.channel,
+          severity: n.severity,
+          action: n.action,
+          scenario: n.scenario,
+          messageId: outcome.messageId,
+        });
+      } catch (error) {
+        failed.add(record);
+        deps.logger.error("alert not published, will be retried", {
+          eventId: n.eventId,
+          channel: n.channel,
+          ...(error instanceof PublishError
+            ? { error: "PublishError", code: error.message }
+            : errorFields(error)),
+        });
+      }
+    }),
+  );
 }
 
 /**
@@ -227,9 +264,4 @@ async function decideDelivery(
 
 class PublishError extends Error {
   override readonly name = "PublishError";
-}
-
-/** Errors are logged by name only: SDK messages can quote request content. */
-function errorName(error: unknown): string {
-  return error instanceof Error ? error.name : typeof error;
 }

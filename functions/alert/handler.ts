@@ -8,12 +8,15 @@ import { createDynamoDbClient } from "#shared/adapters/aws-clients";
 import { DynamoDbAlertLedger } from "#shared/adapters/dynamodb-alert-ledger";
 import { OutboxAlertPublisher } from "#shared/adapters/outbox-alert-publisher";
 import { createSnsClient, SnsAlertPublisher } from "#shared/adapters/sns-alert-publisher";
-import { METRICS_NAMESPACE } from "#shared/resources";
+import { ENV, METRICS_NAMESPACE } from "#shared/resources";
 
 // Composition root: configuration and clients are built once per container (cold start).
 const config = loadAlertConfig(process.env);
 const logger = new Logger({ serviceName: "vigil-alert" });
-const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: "vigil-alert" });
+const metrics = new Metrics({
+  namespace: process.env[ENV.metricsNamespace] ?? METRICS_NAMESPACE,
+  serviceName: "vigil-alert",
+});
 const ledger = new DynamoDbAlertLedger(createDynamoDbClient(), config.alertsTable, {
   deliveryRetentionSeconds: config.deliveryRetentionSeconds,
 });

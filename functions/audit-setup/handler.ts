@@ -1,6 +1,7 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { CloudFormationCustomResourceEvent } from "aws-lambda";
 import { handleSetupEvent, respondToCloudFormation } from "#functions/audit-setup/setup-event";
+import { enableAuditLogging } from "#shared/adapters/opensearch-audit-logging";
 import { installAuditIndex } from "#shared/adapters/opensearch-audit-setup";
 import { createOpenSearchClient } from "#shared/adapters/opensearch-client";
 
@@ -9,8 +10,8 @@ const region = process.env.AWS_REGION ?? "";
 
 /**
  * Provider of the `Custom::VigilAuditIndex` CloudFormation resource: installs the audit index
- * template, the ISM retention policy and the fine-grained access control roles. Its role is the
- * domain's master user, the only principal allowed to manage security roles.
+ * template, the ISM retention policy, the fine-grained access control roles and the audit log
+ * configuration. Its role is the domain's master user, the only principal allowed to manage them.
  */
 export async function handler(event: CloudFormationCustomResourceEvent): Promise<void> {
   await handleSetupEvent(event, {
@@ -19,6 +20,7 @@ export async function handler(event: CloudFormationCustomResourceEvent): Promise
       const client = createOpenSearchClient({ endpoint, region, maxRetries: 5 });
       try {
         await installAuditIndex(client, settings, access);
+        await enableAuditLogging(client);
       } finally {
         await client.close();
       }

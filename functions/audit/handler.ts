@@ -9,12 +9,15 @@ import { DynamoDbAuditQuarantine } from "#shared/adapters/dynamodb-audit-quarant
 import { NdjsonAuditSink } from "#shared/adapters/ndjson-audit-sink";
 import { OpenSearchAuditSink } from "#shared/adapters/opensearch-audit-sink";
 import { createOpenSearchClient } from "#shared/adapters/opensearch-client";
-import { METRICS_NAMESPACE } from "#shared/resources";
+import { ENV, METRICS_NAMESPACE } from "#shared/resources";
 
 // Composition root: configuration and clients are built once per container (cold start).
 const config = loadAuditConfig(process.env);
 const logger = new Logger({ serviceName: "vigil-audit" });
-const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: "vigil-audit" });
+const metrics = new Metrics({
+  namespace: process.env[ENV.metricsNamespace] ?? METRICS_NAMESPACE,
+  serviceName: "vigil-audit",
+});
 const quarantine = new DynamoDbAuditQuarantine(
   createDynamoDbClient(),
   config.quarantineTable,

@@ -9,7 +9,9 @@ import { ENV, TABLES } from "#shared/resources";
 const bucket = process.env[ENV.archiveBucket];
 const table = process.env[TABLES.decisions.envVar];
 if (!bucket || !table)
-  throw new Error(`backtest worker configuration is invalid: set ${ENV.archiveBucket} and ${TABLES.decisions.envVar}`);
+  throw new Error(
+    `backtest worker configuration is invalid: set ${ENV.archiveBucket} and ${TABLES.decisions.envVar}`,
+  );
 const worker = createMapWorker({
   store: new S3ObjectStore(createS3Client(), bucket),
   decisions: new DynamoDbDecisionStore(createDynamoDbClient(), table, 0),

@@ -9,6 +9,7 @@ const schema = z.object({
   [TABLES.quarantine.envVar]: z.string().min(1),
   [TABLES.state.envVar]: z.string().min(1),
   [TABLES.config.envVar]: z.string().min(1),
+  [TABLES.labels.envVar]: z.string().min(1),
   [STREAMS.decisions.envVar]: z.string().min(1),
   [ENV.configRefreshSeconds]: z.coerce.number().min(1).max(300).default(30),
   [ENV.decisionRetentionDays]: z.coerce.number().int().positive().max(3650).default(90),
@@ -33,6 +34,8 @@ export interface ScoreConfig {
   readonly quarantineTable: string;
   readonly stateTable: string;
   readonly configTable: string;
+  /** Where challenge outcomes' labels go. */
+  readonly labelsTable: string;
   readonly decisionsStream: string;
   /** How stale the rules, lists and model in force may be. */
   readonly configRefreshMs: number;
@@ -54,6 +57,7 @@ export function loadScoreConfig(env: Readonly<Record<string, string | undefined>
     quarantineTable: c[TABLES.quarantine.envVar],
     stateTable: c[TABLES.state.envVar],
     configTable: c[TABLES.config.envVar],
+    labelsTable: c[TABLES.labels.envVar],
     decisionsStream: c[STREAMS.decisions.envVar],
     configRefreshMs: c[ENV.configRefreshSeconds] * 1000,
     decisionRetentionSeconds: c[ENV.decisionRetentionDays] * 86_400,

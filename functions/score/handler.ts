@@ -3,7 +3,7 @@ import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from "aws-lambda";
 import { loadScoreConfig } from "#functions/score/config";
 import { publishMetricEntries, publishScoreMetrics } from "#functions/score/metrics";
-import { scoreRecords } from "#functions/score/score-records";
+import { type ScoreBatchResult, scoreRecords } from "#functions/score/score-records";
 import { createDynamoDbClient, createKinesisClient } from "#shared/adapters/aws-clients";
 import {
   configLoadMetrics,
@@ -12,24 +12,34 @@ import {
 } from "#shared/adapters/decision-config-loader";
 import { DynamoDbConfigStore } from "#shared/adapters/dynamodb-config-store";
 import { DynamoDbDecisionStore } from "#shared/adapters/dynamodb-decision-store";
+import { DynamoDbLabelStore } from "#shared/adapters/dynamodb-label-store";
 import { DynamoDbQuarantineStore } from "#shared/adapters/dynamodb-quarantine-store";
+import { DynamoDbReceiptLedger } from "#shared/adapters/dynamodb-receipt-ledger";
 import { DynamoDbStateStore } from "#shared/adapters/dynamodb-state-store";
 import { KinesisDecisionPublisher } from "#shared/adapters/kinesis-decision-publisher";
 import { pseudonymKeySourceFromEnv } from "#shared/adapters/pseudonym-key-from-env";
+import { stageProbeFromEnv } from "#shared/adapters/stage-marker-file";
 import { compileFeatureDocument, decisionSafetyMetrics, ruleMetrics } from "#shared/domain/decision/index";
-import { METRICS_NAMESPACE } from "#shared/resources";
+import { createPseudonymizer } from "#shared/domain/decision-message/index";
+import { ENV, METRICS_NAMESPACE } from "#shared/resources";
 
 // Composition root: configuration and clients are built once per container (cold start).
 const config = loadScoreConfig(process.env);
 const logger = new Logger({ serviceName: "vigil-score" });
-const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: "vigil-score" });
+const metrics = new Metrics({
+  namespace: process.env[ENV.metricsNamespace] ?? METRICS_NAMESPACE,
+  serviceName: "vigil-score",
+});
 const dynamodb = createDynamoDbClient();
 const decisions = new DynamoDbDecisionStore(dynamodb, config.decisionsTable, config.decisionRetentionSeconds);
+// Receipt marks share the decisions table and its retention (far longer than a record can be redelivered).
+const receipts = new DynamoDbReceiptLedger(dynamodb, config.decisionsTable, config.decisionRetentionSeconds);
 const quarantine = new DynamoDbQuarantineStore(
   dynamodb,
   config.quarantineTable,
   config.quarantineRetentionSeconds,
 );
+const labels = new DynamoDbLabelStore(dynamodb, config.labelsTable);
 // Starts with the built-in feature set; each batch switches to the set in force (config table).
 const features = new DynamoDbStateStore({
   client: dynamodb,
@@ -38,19 +48,24 @@ const features = new DynamoDbStateStore({
   maxEventLatenessMs: config.limits.maxLatenessMs,
   maxFutureSkewMs: config.limits.maxFutureSkewMs,
 });
-// Decisions leave the function only pseudonymized, on the decisions stream (alert, audit).
-const publisher = new KinesisDecisionPublisher(
-  createKinesisClient(),
-  config.decisionsStream,
-  pseudonymKeySourceFromEnv(process.env),
-);
+// Decisions leave the function only pseudonymized, on the decisions stream (alert, audit); stored
+// decisions name list entries by the same pseudonyms.
+const pseudonymKeys = pseudonymKeySourceFromEnv(process.env);
+const publisher = new KinesisDecisionPublisher(createKinesisClient(), config.decisionsStream, pseudonymKeys);
 // Rules, lists, model and feature definitions from the config table, re-checked at most every
 // refresh interval.
 const engineConfig = new DecisionConfigLoader(new DynamoDbConfigStore(dynamodb, config.configTable), {
   refreshMs: config.configRefreshMs,
+  // Kind and version only: a store error's message can quote the request.
   onError: (error) =>
-    logger.error("configuration refused or unreadable; the last good one stays", { ...error }),
+    logger.error("configuration refused or unreadable; the last good one stays", {
+      kind: error.kind,
+      ...(error.version !== undefined ? { version: error.version } : {}),
+    }),
 });
+
+// Crash-test instrumentation, only when VIGIL_STAGE_MARKERS_FILE is set (never on AWS).
+const probe = stageProbeFromEnv(process.env, process.env.AWS_LAMBDA_FUNCTION_NAME ?? "score");
 
 /** Kinesis-triggered entry point: decides or quarantines each record, reports I/O failures for retry. */
 export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> {
@@ -60,13 +75,26 @@ export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamB
     decisions,
     publisher,
     quarantine,
+    labels,
     features,
+    receipts,
     decide: (clean, vector) => loaded.engine.decide({ event: clean, features: vector }, Date.now()),
+    pseudonymizer: async () => createPseudonymizer(await pseudonymKeys.load()),
     limits: config.limits,
     now: () => new Date(),
     logger,
+    ...(probe ? { probe } : {}),
   });
-  publishScoreMetrics(metrics, result.counts);
+  emitMetrics(result, loaded);
+  return result.response;
+}
+
+/** Every metric of one invocation (shared/metrics.ts SCORE_METRICS, rule and config-load metrics). */
+function emitMetrics(
+  result: ScoreBatchResult,
+  loaded: Awaited<ReturnType<typeof engineConfig.current>>,
+): void {
+  publishScoreMetrics(metrics, result);
   publishMetricEntries(metrics, [
     ...ruleMetrics(
       result.decided.map((d) => ({ type: d.type, ruleHits: d.ruleHits, ruleErrors: d.ruleErrors })),
@@ -75,7 +103,6 @@ export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamB
     ...configLoadMetrics(loaded.errors),
   ]);
   publishDecisionSafetyMetrics(result.decided);
-  return result.response;
 }
 
 /**

@@ -1,13 +1,13 @@
 import type { IKey } from "aws-cdk-lib/aws-kms";
-import { SubscriptionFilter, Topic } from "aws-cdk-lib/aws-sns";
-import { EmailSubscription, SmsSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
+import { SubscriptionFilter, SubscriptionProtocol, Topic } from "aws-cdk-lib/aws-sns";
 import { Construct } from "constructs";
+import { subscribeByIndex } from "#infra/constructs/topic-subscriptions";
 import type { AlertChannel } from "#shared/domain/alerts/alert-policy";
 import type { Severity } from "#shared/domain/decision/action";
 
 /** Properties of {@link AlertTopic}. */
 export interface AlertTopicProps {
-  /** Customer-managed key the topic is encrypted with (publishers need encrypt on it). */
+  /** Customer-managed key the topic is encrypted with (publishers need it through SNS). */
   readonly encryptionKey: IKey;
   /**
    * Email addresses to subscribe (each confirms by the link SNS mails).
@@ -37,6 +37,8 @@ export interface AlertTopicProps {
  * attributes. Email subscriptions take `channel = email` notifications of their severities, SMS
  * subscriptions `channel = sms` of theirs (subscription filter policies on message attributes), so
  * each subscriber gets one text in the form made for it and only the severities meant for it.
+ * Subscriptions are named by position (`Email0`, `Sms0`), never by address, so no phone number or
+ * email address appears in a logical id.
  */
 export class AlertTopic extends Construct {
   /** The topic. */
@@ -53,11 +55,11 @@ export class AlertTopic extends Construct {
       channel: SubscriptionFilter.stringFilter({ allowlist: [channel] }),
       severity: SubscriptionFilter.stringFilter({ allowlist: [...severities] }),
     });
-    const emailFilter = filter("email", props.emailSeverities ?? ["high", "critical"]);
-    const smsFilter = filter("sms", props.smsSeverities ?? ["critical"]);
-    for (const email of props.emails ?? [])
-      this.topic.addSubscription(new EmailSubscription(email, { filterPolicy: emailFilter }));
-    for (const phone of props.phones ?? [])
-      this.topic.addSubscription(new SmsSubscription(phone, { filterPolicy: smsFilter }));
+    subscribeByIndex(this, this.topic, SubscriptionProtocol.EMAIL, props.emails ?? [], {
+      filterPolicy: filter("email", props.emailSeverities ?? ["high", "critical"]),
+    });
+    subscribeByIndex(this, this.topic, SubscriptionProtocol.SMS, props.phones ?? [], {
+      filterPolicy: filter("sms", props.smsSeverities ?? ["critical"]),
+    });
   }
 }

@@ -1,24 +1,6 @@
 import { type CfnElement, Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
-import {
-  DefinitionBody,
-  DistributedMap,
-  ItemBatcher,
-  JsonPath,
-  LogLevel,
-  ResultWriterV2,
-  S3JsonItemReader,
-  StateMachine,
-  StateMachineType,
-} from "aws-cdk-lib/aws-stepfunctions";
-import { LambdaInvoke } from "aws-cdk-lib/aws-stepfunctions-tasks";
-import { LogGroup, RetentionDays as LogRetention } from "aws-cdk-lib/aws-logs";
-import { VigilFunction } from "#infra/constructs/vigil-function";
-import { BACKTEST_RUNS_PREFIX } from "#shared/domain/backtest/distributed";
-import type { ITable } from "aws-cdk-lib/aws-dynamodb";
-import { PolicyStatement } from "aws-cdk-lib/aws-iam";
-import type { IStream } from "aws-cdk-lib/aws-kinesis";
+import type { IGrantable } from "aws-cdk-lib/aws-iam";
 import type { IKey } from "aws-cdk-lib/aws-kms";
-import type { RetentionDays } from "aws-cdk-lib/aws-logs";
 import {
   BlockPublicAccess,
   Bucket,
@@ -26,23 +8,19 @@ import {
   ObjectOwnership,
   StorageClass,
 } from "aws-cdk-lib/aws-s3";
-import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { StreamConsumerFunction } from "#infra/constructs/stream-consumer-function";
-import type { VigilLogLevel } from "#infra/constructs/vigil-function";
+import { grantActions, grantKeyViaService } from "#infra/grants";
 import { ARCHIVE_PREFIX } from "#shared/domain/archive/archived-record";
-import { ENV, FUNCTIONS, type FunctionDefinition, type StreamKey, TABLES, type TableKey } from "#shared/resources";
 
 /** Properties of {@link EventArchive}. */
 export interface EventArchiveProps {
-  /** Customer-managed key the archive bucket is encrypted with (SSE-KMS, with an S3 bucket key). */
+  /**
+   * Customer-managed key the archive bucket is encrypted with (SSE-KMS, with an S3 bucket key). The
+   * archive holds the events as received, personal data included: the personal-data key.
+   */
   readonly encryptionKey: IKey;
-  /** All streams by key; the archive function reads the events stream. */
-  readonly streams: Readonly<Record<StreamKey, IStream>>;
-  /** All tables by key (the archive function uses none). */
-  readonly tables: Readonly<Record<TableKey, ITable>>;
-  /** On-failure destination of the archive function's mapping. */
-  readonly failureQueue: IQueue;
+  /** Keep the buckets when the stack goes (prod); otherwise they are emptied and deleted (dev). */
+  readonly retain: boolean;
   /**
    * Days an archived object is kept; long enough to backtest a season and to answer disputes.
    * @default 400
@@ -63,24 +41,20 @@ export interface EventArchiveProps {
    * @default 90
    */
   readonly accessLogRetentionDays?: number;
-  /** @default - the VigilFunction default (one month) */
-  readonly logRetention?: RetentionDays;
-  /** @default - the VigilFunction default ("INFO") */
-  readonly logLevel?: VigilLogLevel;
 }
 
 /**
- * The event archive (docs/backtest.md): every record of the events stream, as received, in S3.
+ * The event archive's storage (docs/backtest.md): every record of the events stream, as received,
+ * in S3. The archive function (`FUNCTIONS.archive`, a stream consumer the stack wires like the
+ * others) writes one gzip NDJSON object per batch and arrival date under `events/date=YYYY-MM-DD/`,
+ * each record with its shard, sequence number and arrival time; {@link grantWrite} gives it
+ * `s3:PutObject` under `events/` and nothing else.
  *
- * - `bucket`: SSE-KMS with the stack's key and an S3 bucket key (one KMS request per bucket key
- *   period, not per object), all public access blocked, TLS-only bucket policy, object ownership
- *   enforced (no ACLs), server access logs to `accessLogs`, a lifecycle (Standard-IA after 30 days,
- *   Glacier Instant Retrieval after 90, deleted after 400; incomplete uploads aborted after a day),
- *   retained when the stack goes.
- * - `consumer`: the archive function (`FUNCTIONS.archive`) on its own Kinesis event source mapping
- *   of the events stream: one gzip NDJSON object per batch and arrival date under
- *   `events/date=YYYY-MM-DD/`, each record with its shard, sequence number and arrival time, allowed
- *   to put objects under `events/` only.
+ * - `bucket`: SSE-KMS with the personal-data key and an S3 bucket key (one KMS request per bucket
+ *   key period, not per object), all public access blocked, TLS-only bucket policy, object
+ *   ownership enforced (no ACLs), server access logs to `accessLogs`, a lifecycle (Standard-IA after
+ *   30 days, Glacier Instant Retrieval after 90, deleted after 400; incomplete uploads aborted after
+ *   a day); retained with the profile's data, otherwise emptied and deleted on `cdk destroy`.
  *
  * A dedicated consumer rather than Kinesis Data Firehose: Firehose writes only the records' data,
  * so the shard, sequence number and arrival time a backtest decodes with would need a
@@ -92,29 +66,27 @@ export class EventArchive extends Construct {
   readonly bucket: Bucket;
   /** The bucket receiving the archive bucket's server access logs. */
   readonly accessLogs: Bucket;
-  /** The archive function and its mapping. */
-  readonly consumer: StreamConsumerFunction;
+  /** The key the archive is encrypted with. */
+  readonly encryptionKey: IKey;
 
   constructor(scope: Construct, id: string, props: EventArchiveProps) {
     super(scope, id);
     const day = (n: number) => Duration.days(n);
+    this.encryptionKey = props.encryptionKey;
+    const removal = props.retain
+      ? { removalPolicy: RemovalPolicy.RETAIN }
+      : { removalPolicy: RemovalPolicy.DESTROY, autoDeleteObjects: true };
 
     // Server access logging delivers with the logging service's own credentials, which SSE-KMS with a
-    // customer key does not allow: the log bucket uses S3-managed keys.
+    // customer key does not allow: the log bucket uses S3-managed keys. (cdk-nag's S1 does not ask a
+    // log destination to log itself.)
     this.accessLogs = new Bucket(this, "AccessLogs", {
       encryption: BucketEncryption.S3_MANAGED,
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       lifecycleRules: [{ expiration: day(props.accessLogRetentionDays ?? 90) }],
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    Validations.of(this.accessLogs).acknowledge({
-      id: "AwsSolutions-S1",
-      reason:
-        "This bucket receives the archive bucket's server access logs; logging the log bucket into itself " +
-        "or into a third bucket would only log the log delivery. It is private, TLS-only, S3-encrypted and " +
-        "expires its objects.",
+      ...removal,
     });
 
     this.bucket = new Bucket(this, "Bucket", {
@@ -143,29 +115,19 @@ export class EventArchive extends Construct {
           abortIncompleteMultipartUploadAfter: day(1),
         },
       ],
-      removalPolicy: RemovalPolicy.RETAIN,
+      ...removal,
     });
+  }
 
-    this.consumer = new StreamConsumerFunction(this, "Consumer", {
-      definition: FUNCTIONS.archive,
-      streams: props.streams,
-      tables: props.tables,
-      failureQueue: props.failureQueue,
-      environment: { [ENV.archiveBucket]: this.bucket.bucketName },
-      logRetention: props.logRetention,
-      logLevel: props.logLevel,
-    });
-    const { fn } = this.consumer.lambda;
-    // Put only, under the events prefix only: the function can neither read nor delete the archive.
-    fn.addToRolePolicy(
-      new PolicyStatement({
-        actions: ["s3:PutObject"],
-        resources: [this.bucket.arnForObjects(`${ARCHIVE_PREFIX}*`)],
-      }),
-    );
-    props.encryptionKey.grantEncrypt(fn);
-    Validations.of(this.consumer.lambda.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${this.bucketLogicalPath()}.Arn>/${ARCHIVE_PREFIX}*]`,
+  /**
+   * What the archive function needs: `s3:PutObject` under `events/` of this bucket (no read, list or
+   * delete) and the key's data-key generation through S3.
+   */
+  grantWrite(grantee: IGrantable & Construct): void {
+    grantActions(grantee, ["s3:PutObject"], [this.bucket.arnForObjects(`${ARCHIVE_PREFIX}*`)]);
+    grantKeyViaService(grantee, this.encryptionKey, "s3", ["kms:GenerateDataKey"]);
+    Validations.of(grantee).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.bucketLogicalId()}.Arn>/${ARCHIVE_PREFIX}*]`,
       reason:
         "The archive function writes one object per batch under keys it derives from the records " +
         "(events/date=.../<shard>/<first>-<last>.ndjson.gz), so its s3:PutObject grant names the events/ " +
@@ -173,119 +135,21 @@ export class EventArchive extends Construct {
     });
   }
 
-  /** How cdk-nag names the bucket in a finding: its logical id. */
-  private bucketLogicalPath(): string {
-    return Stack.of(this).getLogicalId(this.bucket.node.defaultChild as CfnElement);
+  /** What a backtest reads: list the bucket, get objects under `events/`, decrypt through S3. */
+  grantRead(grantee: IGrantable & Construct): void {
+    grantActions(grantee, ["s3:ListBucket"], [this.bucket.bucketArn]);
+    grantActions(grantee, ["s3:GetObject"], [this.bucket.arnForObjects(`${ARCHIVE_PREFIX}*`)]);
+    grantKeyViaService(grantee, this.encryptionKey, "s3", ["kms:Decrypt"]);
+    Validations.of(grantee).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.bucketLogicalId()}.Arn>/${ARCHIVE_PREFIX}*]`,
+      reason:
+        "A backtest reads the archive objects of a period, whose keys it lists first: s3:GetObject on the " +
+        "events/ prefix of this one bucket, no write or delete.",
+    });
   }
-}
 
-/** Properties of {@link DistributedBacktest}. */
-export interface DistributedBacktestProps {
-  /** The archive (its bucket holds the archive objects and the runs' inputs and results). */
-  readonly archive: EventArchive;
-  /** The decisions table the stored vectors are read from. */
-  readonly decisionsTable: ITable;
-  /**
-   * Archive objects per Lambda invocation (the archive writes up to 1,000 records per object).
-   * @default 20
-   */
-  readonly objectsPerBatch?: number;
-  /**
-   * Lambda invocations at once.
-   * @default 100
-   */
-  readonly maxConcurrency?: number;
-  /** @default - the VigilFunction default (one month) */
-  readonly logRetention?: RetentionDays;
-  /** @default - the VigilFunction default ("INFO") */
-  readonly logLevel?: VigilLogLevel;
-}
-
-/**
- * The backtest worker: the stored-vector backtest of a batch of archive objects. It has no event
- * source (a Step Functions map invokes it) and no local counterpart, so it is defined here rather
- * than in `FUNCTIONS`.
- */
-export const BACKTEST_WORKER: FunctionDefinition = {
-  id: "BacktestWorker",
-  entry: "functions/backtest/handler.ts",
-  handler: "handler",
-  memoryMiB: 1769,
-  timeoutSeconds: 900,
-  tables: { decisions: "read" },
-};
-
-/**
- * A stored-vector backtest past one machine (docs/backtest.md): a Standard state machine whose
- * distributed map reads the run's item list (`backtests/<runId>/items.json`, the period's archive
- * objects, written by `vigil backtest --distributed`), hands batches of objects to the worker
- * function (each re-decides its records from the stored vectors and returns its tally) with up to
- * `maxConcurrency` invocations at once, and writes every tally under `backtests/results/`, where
- * `vigil backtest --collect` merges them. Start it with `{"runId": "<id>"}` as input and the run id
- * as the execution name. Logs (all events, with execution data: tallies hold counts and event ids
- * only) and X-Ray tracing on.
- */
-export class DistributedBacktest extends Construct {
-  /** The worker function. */
-  readonly worker: VigilFunction;
-  /** The state machine. */
-  readonly stateMachine: StateMachine;
-
-  constructor(scope: Construct, id: string, props: DistributedBacktestProps) {
-    super(scope, id);
-    const { bucket } = props.archive;
-    this.worker = new VigilFunction(this, "Worker", {
-      definition: BACKTEST_WORKER,
-      environment: {
-        [ENV.archiveBucket]: bucket.bucketName,
-        [TABLES.decisions.envVar]: props.decisionsTable.tableName,
-      },
-      logRetention: props.logRetention,
-      logLevel: props.logLevel,
-      description: "Vigil backtest worker: re-decides a batch of archive objects from the stored vectors",
-    });
-    const fn = this.worker.fn;
-    props.decisionsTable.grantReadData(fn);
-    fn.addToRolePolicy(
-      new PolicyStatement({
-        actions: ["s3:GetObject"],
-        resources: [bucket.arnForObjects(`${ARCHIVE_PREFIX}*`), bucket.arnForObjects(`${BACKTEST_RUNS_PREFIX}*`)],
-      }),
-    );
-    bucket.encryptionKey?.grantDecrypt(fn);
-
-    const slice = new LambdaInvoke(this, "Slice", {
-      lambdaFunction: fn,
-      payloadResponseOnly: true,
-      retryOnServiceExceptions: true,
-    });
-    const map = new DistributedMap(this, "Slices", {
-      itemReader: new S3JsonItemReader({
-        bucket,
-        key: JsonPath.format(`${BACKTEST_RUNS_PREFIX}{}/items.json`, JsonPath.stringAt("$.runId")),
-      }),
-      itemBatcher: new ItemBatcher({
-        maxItemsPerBatch: props.objectsPerBatch ?? 20,
-        batchInput: { runId: JsonPath.stringAt("$.runId") },
-      }),
-      resultWriterV2: new ResultWriterV2({ bucket, prefix: `${BACKTEST_RUNS_PREFIX}results` }),
-      maxConcurrency: props.maxConcurrency ?? 100,
-      toleratedFailurePercentage: 0,
-    });
-    map.itemProcessor(slice);
-
-    const logs = new LogGroup(this, "Logs", {
-      retention: LogRetention.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    this.stateMachine = new StateMachine(this, "StateMachine", {
-      definitionBody: DefinitionBody.fromChainable(map),
-      stateMachineType: StateMachineType.STANDARD,
-      tracingEnabled: true,
-      logs: { destination: logs, level: LogLevel.ALL, includeExecutionData: true },
-      timeout: Duration.hours(6),
-    });
-    bucket.grantRead(this.stateMachine, `${BACKTEST_RUNS_PREFIX}*`);
-    bucket.grantPut(this.stateMachine, `${BACKTEST_RUNS_PREFIX}results/*`);
+  /** How cdk-nag names the bucket in a finding: its logical id. */
+  private bucketLogicalId(): string {
+    return Stack.of(this).getLogicalId(this.bucket.node.defaultChild as CfnElement);
   }
 }

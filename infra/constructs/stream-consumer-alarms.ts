@@ -24,16 +24,18 @@ export interface StreamConsumerAlarmsProps {
 }
 
 /**
- * The three signals that a Kinesis consumer is unhealthy: it is falling behind the stream (iterator
- * age), its invocations fail as a whole instead of reporting item failures (errors), or Lambda gave up
- * on a batch and sent it to the failure queue (decisions were skipped). Alarms carry no actions yet;
- * they show in the CloudWatch console and take an SNS action once the alerting topics exist.
+ * The four signals that a Kinesis consumer is unhealthy: it is falling behind the stream (iterator
+ * age), its invocations fail as a whole instead of reporting item failures (errors), Lambda cannot
+ * get concurrency for it (throttles), or Lambda gave up on a batch and sent it to the failure queue
+ * (records were skipped). The stack gives every alarm the operations topic as its action.
  */
 export class StreamConsumerAlarms extends Construct {
   /** Iterator age above the threshold: decisions are being made late. */
   readonly iteratorAge: Alarm;
   /** Any invocation error: a handler threw instead of reporting partial batch failures. */
   readonly errors: Alarm;
+  /** Throttled invocations in three consecutive 5-minute periods: the shards wait for concurrency. */
+  readonly throttles: Alarm;
   /** Any message in the failure queue: Lambda skipped records after retries or record age ran out. */
   readonly failedBatches: Alarm;
 
@@ -57,6 +59,16 @@ export class StreamConsumerAlarms extends Construct {
       threshold: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    this.throttles = new Alarm(this, "Throttles", {
+      alarmDescription:
+        "Invocations throttled for 15 minutes: the consumer waits for concurrency and falls behind",
+      metric: props.fn.metricThrottles({ statistic: Stats.SUM, period: Duration.minutes(5) }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
     this.failedBatches = new Alarm(this, "FailedBatches", {

@@ -1,52 +1,49 @@
-import { Duration, Validations } from "aws-cdk-lib";
+import { Duration } from "aws-cdk-lib";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
-import type { Grant, IGrantable } from "aws-cdk-lib/aws-iam";
 import type { IStream } from "aws-cdk-lib/aws-kinesis";
-import { StartingPosition } from "aws-cdk-lib/aws-lambda";
-import { KinesisEventSource, SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
+import type { IKey } from "aws-cdk-lib/aws-kms";
+import { EventSourceMapping, type IEventSourceDlq, StartingPosition } from "aws-cdk-lib/aws-lambda";
 import type { RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { StreamConsumerAlarms } from "#infra/constructs/stream-consumer-alarms";
-import { VigilFunction, type VigilLogLevel } from "#infra/constructs/vigil-function";
+import { VigilFunction, type VigilFunctionProps, type VigilLogLevel } from "#infra/constructs/vigil-function";
+import { type CodePermissions, EVENT_SOURCE_READ_ACTIONS } from "#infra/function-permissions";
+import { grantActions, grantKeyViaService } from "#infra/grants";
 import { entriesOf } from "#infra/records";
+import type { ConsumerSettings } from "#infra/settings";
 import type { StreamConsumerDefinition } from "#infra/stream-consumers";
-import { type FunctionDefinition, STREAMS, type StreamKey, TABLES, type TableKey } from "#shared/resources";
-
-type TableAccess = FunctionDefinition["tables"][TableKey];
-
-/** The narrowest DynamoDB grant for each access level a definition can ask for. */
-const GRANT_TABLE_ACCESS = {
-  read: (table, grantee) => table.grantReadData(grantee),
-  write: (table, grantee) => table.grantWriteData(grantee),
-  readWrite: (table, grantee) => table.grantReadWriteData(grantee),
-} as const satisfies Record<NonNullable<TableAccess>, (table: ITable, grantee: IGrantable) => Grant>;
+import { STREAMS, type StreamKey, TABLES, type TableKey } from "#shared/resources";
 
 /** Properties of {@link StreamConsumerFunction}. */
 export interface StreamConsumerFunctionProps {
-  /** The function and its event source mapping tuning, from `FUNCTIONS`. */
+  /** The function's definition; its `eventSource` says which stream feeds it and how. */
   readonly definition: StreamConsumerDefinition;
-  /** All streams by key; the function reads only the one its event source names. */
-  readonly streams: Readonly<Record<StreamKey, IStream>>;
-  /** All tables by key; the function gets access to those in `definition.tables` only. */
-  readonly tables: Readonly<Record<TableKey, ITable>>;
-  /** Where Lambda sends a record of every batch it gives up on. */
-  readonly failureQueue: IQueue;
+  /** What the function's code calls on tables and streams (`infra/function-permissions.ts`). */
+  readonly permissions: CodePermissions;
+  /** Memory, batch size and maximum record age for this deployment. */
+  readonly tuning: ConsumerSettings;
+  /** Every stream of the stack, with its key; the definition's source and `publishes` are looked up here. */
+  readonly streams: Readonly<Record<StreamKey, { readonly stream: IStream; readonly key: IKey }>>;
+  /** Every table of the stack, with its key; only the definition's `tables` are wired. */
+  readonly tables: Readonly<Record<TableKey, { readonly table: ITable; readonly key: IKey }>>;
+  /** Where Lambda sends a record of every batch it gives up on, and the queue's key. */
+  readonly failureQueue: { readonly queue: IQueue; readonly key: IKey };
   /**
    * Extra environment variables, e.g. settings that are not resource names.
    * @default - none
    */
   readonly environment?: Readonly<Record<string, string>>;
-  /**
-   * Retention of the function's log group.
-   * @default - the VigilFunction default (one month)
-   */
+  /** @default - the VigilFunction default (one month) */
   readonly logRetention?: RetentionDays;
-  /**
-   * Lowest level the function logs.
-   * @default - the VigilFunction default ("INFO")
-   */
+  /** @default - the VigilFunction default ("INFO") */
   readonly logLevel?: VigilLogLevel;
+  /** @default - the VigilFunction default */
+  readonly metricsNamespace?: string;
+  /** @default - CloudWatch Logs' own encryption */
+  readonly logEncryptionKey?: IKey;
+  /** @default - not in a VPC */
+  readonly network?: VigilFunctionProps["network"];
   /**
    * Iterator age above which the lag alarm fires.
    * @default - the StreamConsumerAlarms default (one minute)
@@ -54,93 +51,97 @@ export interface StreamConsumerFunctionProps {
   readonly iteratorAgeAlarmThreshold?: Duration;
 }
 
+/** The on-failure destination of a mapping, without CDK's SqsDlq grant (which adds queue reads and KMS wildcards). */
+function failureDestination(queue: IQueue): IEventSourceDlq {
+  return { bind: () => ({ destination: queue.queueArn }) };
+}
+
 /**
- * A Vigil function fed by a Kinesis event source mapping, wired entirely from its `FunctionDefinition`:
+ * A Vigil function fed by a Kinesis event source mapping, wired from its `FunctionDefinition` and its
+ * code permissions:
  *
- * - every table the definition lists, with the narrowest grant for its access level
- *   (`grantReadData`, `grantWriteData` or `grantReadWriteData`) and its name under the table's `envVar`;
- * - read access to the source stream, its name under the stream's `envVar`;
- * - write access (`PutRecord(s)`, `ListShards`, encrypt with the stream's key) to every stream the definition
- *   `publishes` to, its name under the stream's `envVar`;
- * - the mapping with the definition's batch size, batching window, bisect-on-error, partial batch
- *   responses, retry attempts, maximum record age and starting position, and `failureQueue` as its
- *   on-failure destination;
- * - lag, error and failed-batch alarms.
- *
- * Adding another stream consumer is one definition in `shared/resources.ts` and one `new` of this.
+ * - every table of the definition under the table's `envVar`, with exactly the DynamoDB actions the
+ *   code calls on it, and `kms:Decrypt` on the table's key through DynamoDB;
+ * - every stream the definition `publishes` to under its `envVar`, with the put action the code uses
+ *   and `kms:GenerateDataKey` on its key through Kinesis;
+ * - the source stream under its `envVar`, with the five read actions the mapping needs and
+ *   `kms:Decrypt` on its key through Kinesis;
+ * - the mapping with the deployment's batch size and maximum record age and the definition's batching
+ *   window, bisect-on-error, partial batch responses, retries and starting position, sending failure
+ *   records to `failureQueue` (`sqs:SendMessage`, and the queue key through SQS);
+ * - lag, error, throttle and failed-batch alarms.
  */
 export class StreamConsumerFunction extends Construct {
   /** The house function (function, role, log group). */
   readonly lambda: VigilFunction;
-  /** The Kinesis event source attached to the function. */
-  readonly eventSource: KinesisEventSource;
+  /** The Kinesis event source mapping. */
+  readonly eventSourceMapping: EventSourceMapping;
   /** The consumer's alarms. */
   readonly alarms: StreamConsumerAlarms;
 
   constructor(scope: Construct, id: string, props: StreamConsumerFunctionProps) {
     super(scope, id);
-    const { definition } = props;
+    const { definition, permissions, tuning } = props;
     const source = definition.eventSource;
-    const stream = props.streams[source.stream];
+    const sourceStream = props.streams[source.stream];
 
     const environment: Record<string, string> = {
       ...props.environment,
-      [STREAMS[source.stream].envVar]: stream.streamName,
+      [STREAMS[source.stream].envVar]: sourceStream.stream.streamName,
     };
     for (const [key] of entriesOf(definition.tables)) {
-      environment[TABLES[key].envVar] = props.tables[key].tableName;
+      environment[TABLES[key].envVar] = props.tables[key].table.tableName;
     }
     const publishes: readonly StreamKey[] = definition.publishes ?? [];
-    for (const key of publishes) environment[STREAMS[key].envVar] = props.streams[key].streamName;
+    for (const key of publishes) environment[STREAMS[key].envVar] = props.streams[key].stream.streamName;
 
     this.lambda = new VigilFunction(this, "Function", {
       definition,
       environment,
+      memoryMiB: tuning.memoryMiB,
       logRetention: props.logRetention,
       logLevel: props.logLevel,
+      metricsNamespace: props.metricsNamespace,
+      logEncryptionKey: props.logEncryptionKey,
+      network: props.network,
     });
-    const { fn } = this.lambda;
+    const { role } = this.lambda;
 
-    for (const [key, access] of entriesOf(definition.tables)) {
-      GRANT_TABLE_ACCESS[access](props.tables[key], fn);
+    const decryptKeys = new Set<IKey>();
+    for (const [key, actions] of entriesOf(permissions.tables ?? {})) {
+      const { table, key: tableKey } = props.tables[key];
+      grantActions(role, actions, [table.tableArn]);
+      decryptKeys.add(tableKey);
     }
-    // grantWrite: kinesis:PutRecord, PutRecords and ListShards on that stream, and encrypt on its key.
-    for (const key of publishes) props.streams[key].grantWrite(fn);
+    for (const key of decryptKeys) grantKeyViaService(role, key, "dynamodb", ["kms:Decrypt"]);
+    for (const [key, actions] of entriesOf(permissions.streams ?? {})) {
+      const { stream, key: streamKey } = props.streams[key];
+      grantActions(role, actions, [stream.streamArn]);
+      grantKeyViaService(role, streamKey, "kinesis", ["kms:GenerateDataKey"]);
+    }
+    grantActions(role, EVENT_SOURCE_READ_ACTIONS, [sourceStream.stream.streamArn]);
+    grantKeyViaService(role, sourceStream.key, "kinesis", ["kms:Decrypt"]);
+    grantActions(role, ["sqs:SendMessage"], [props.failureQueue.queue.queueArn]);
+    grantKeyViaService(role, props.failureQueue.key, "sqs", ["kms:GenerateDataKey", "kms:Decrypt"]);
 
-    // KinesisEventSource grants the role read access to the stream (and decrypt on its key) and send
-    // access to the failure queue (and its key).
-    this.eventSource = new KinesisEventSource(stream, {
+    this.eventSourceMapping = new EventSourceMapping(this, "EventSource", {
+      target: this.lambda.fn,
+      eventSourceArn: sourceStream.stream.streamArn,
       startingPosition: StartingPosition[source.startingPosition],
-      batchSize: source.batchSize,
+      batchSize: tuning.batchSize,
       maxBatchingWindow: Duration.seconds(source.maxBatchingWindowSeconds),
       bisectBatchOnError: source.bisectBatchOnError,
       reportBatchItemFailures: source.reportBatchItemFailures,
       retryAttempts: source.maxRetryAttempts,
-      maxRecordAge: Duration.seconds(source.maxRecordAgeSeconds),
-      onFailure: new SqsDlq(props.failureQueue),
+      maxRecordAge: Duration.seconds(tuning.maxRecordAgeSeconds),
+      onFailure: failureDestination(props.failureQueue.queue),
     });
-    fn.addEventSource(this.eventSource);
-
-    // The wildcards come from CDK's KMS grants for CMK-encrypted tables and queues and stay scoped to
-    // the keys' ARNs; acknowledged finding by finding so that any other wildcard still fails synth.
-    const kmsWildcardReason =
-      "CDK's grant for writing CMK-encrypted DynamoDB items and SQS messages (grantReadWriteData, " +
-      "grantWriteData, grantSendMessages to the failure queue); the statement is limited to the ARNs of " +
-      "the keys of those tables and that queue, and the wildcard only covers variants of the same operation";
-    Validations.of(this.lambda.role).acknowledge(
-      {
-        id: "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
-        reason: `${kmsWildcardReason} (GenerateDataKeyWithoutPlaintext, GenerateDataKeyPair*).`,
-      },
-      {
-        id: "AwsSolutions-IAM5[Action::kms:ReEncrypt*]",
-        reason: `${kmsWildcardReason} (ReEncryptFrom, ReEncryptTo).`,
-      },
-    );
+    // The role's policy must be in place before Lambda validates the mapping against the stream.
+    this.eventSourceMapping.node.addDependency(role);
 
     this.alarms = new StreamConsumerAlarms(this, "Alarms", {
-      fn,
-      failureQueue: props.failureQueue,
+      fn: this.lambda.fn,
+      failureQueue: props.failureQueue.queue,
       iteratorAgeThreshold: props.iteratorAgeAlarmThreshold,
     });
   }

@@ -1,10 +1,13 @@
 import * as path from "node:path";
-import { Duration, RemovalPolicy, Validations } from "aws-cdk-lib";
-import { Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import { CfnResource, Duration, Lazy, RemovalPolicy, Validations } from "aws-cdk-lib";
+import type { ISecurityGroup, IVpc, SubnetSelection } from "aws-cdk-lib/aws-ec2";
+import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import type { IKey } from "aws-cdk-lib/aws-kms";
 import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
 import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
+import { VPC_ACCESS_ACTIONS } from "#infra/function-permissions";
 import { LOCK_FILE, REPO_ROOT } from "#infra/paths";
 import { BUNDLING, LAMBDA_NODE_TARGET } from "#shared/bundling";
 import { ENV, type FunctionDefinition, METRICS_NAMESPACE } from "#shared/resources";
@@ -58,6 +61,31 @@ export interface VigilFunctionProps {
    * @default - "Vigil <definition.id> function"
    */
   readonly description?: string;
+  /**
+   * Memory in MiB (profiles size functions per environment).
+   * @default - the definition's `memoryMiB`
+   */
+  readonly memoryMiB?: number;
+  /**
+   * CloudWatch namespace of the function's metrics (`POWERTOOLS_METRICS_NAMESPACE`).
+   * @default METRICS_NAMESPACE ("Vigil")
+   */
+  readonly metricsNamespace?: string;
+  /**
+   * Customer-managed key encrypting the log group (its policy must let CloudWatch Logs use it).
+   * @default - CloudWatch Logs' own encryption
+   */
+  readonly logEncryptionKey?: IKey;
+  /**
+   * The VPC, subnets and security groups to attach the function to; the role then also gets the ENI
+   * actions Lambda needs for that.
+   * @default - not in a VPC
+   */
+  readonly network?: {
+    readonly vpc: IVpc;
+    readonly subnets: SubnetSelection;
+    readonly securityGroups: readonly ISecurityGroup[];
+  };
 }
 
 /**
@@ -89,6 +117,7 @@ export class VigilFunction extends Construct {
     // Log events are operational data, not business state: when the stack goes, they may go too.
     this.logGroup = new LogGroup(this, "LogGroup", {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      encryptionKey: props.logEncryptionKey,
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
@@ -97,6 +126,11 @@ export class VigilFunction extends Construct {
       description: `Execution role of the Vigil ${definition.id} function`,
     });
     this.logGroup.grantWrite(this.role);
+    const { network } = props;
+    if (network) {
+      // What AWSLambdaVPCAccessExecutionRole grants, inline: Lambda manages the function's interfaces.
+      this.role.addToPolicy(new PolicyStatement({ actions: [...VPC_ACCESS_ACTIONS], resources: ["*"] }));
+    }
 
     this.fn = new NodejsFunction(this, "Function", {
       description: props.description ?? `Vigil ${definition.id} function`,
@@ -106,17 +140,20 @@ export class VigilFunction extends Construct {
       depsLockFilePath: LOCK_FILE,
       runtime: VIGIL_RUNTIME,
       architecture: Architecture.ARM_64,
-      memorySize: definition.memoryMiB,
+      memorySize: props.memoryMiB ?? definition.memoryMiB,
       timeout: Duration.seconds(definition.timeoutSeconds),
       tracing: Tracing.ACTIVE,
       role: this.role,
       logGroup: this.logGroup,
+      ...(network
+        ? { vpc: network.vpc, vpcSubnets: network.subnets, securityGroups: [...network.securityGroups] }
+        : {}),
       loggingFormat: LoggingFormat.JSON,
       applicationLogLevelV2: ApplicationLogLevel[logLevel],
       environment: {
         ...props.environment,
         [ENV.serviceName]: this.serviceName,
-        [ENV.metricsNamespace]: METRICS_NAMESPACE,
+        [ENV.metricsNamespace]: props.metricsNamespace ?? METRICS_NAMESPACE,
         [ENV.logLevel]: logLevel,
         NODE_OPTIONS: "--enable-source-maps",
       },
@@ -133,12 +170,32 @@ export class VigilFunction extends Construct {
       },
     });
 
+    // CDK's Function adds a DependsOn on its role next to the GetAtt of the role's Arn, which already
+    // orders them (cfn-lint W3005). Keep every other dependency, the role's policy first of all.
+    const cfnFunction = this.fn.node.defaultChild as CfnResource;
+    const cfnRole = this.role.node.defaultChild as CfnResource;
+    cfnFunction.addOverride(
+      "DependsOn",
+      Lazy.list({
+        produce: () =>
+          cfnFunction
+            .obtainDependencies()
+            .filter((d): d is CfnResource => CfnResource.isCfnResource(d) && d !== cfnRole)
+            .map((d) => d.logicalId),
+      }),
+    );
+
     Validations.of(this.role).acknowledge({
       id: "AwsSolutions-IAM5[Resource::*]",
       reason:
         "Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no " +
-        "resource-level permissions (Resource must be '*'); every data-plane statement of the role names " +
-        "its resource ARN (checked by the infra tests).",
+        "resource-level permissions (Resource must be '*')" +
+        (network
+          ? "; attached to a VPC, Lambda also needs the ENI actions of AWSLambdaVPCAccessExecutionRole " +
+            "(ec2:CreateNetworkInterface, DescribeNetworkInterfaces, DeleteNetworkInterface, " +
+            "Assign/UnassignPrivateIpAddresses), which Lambda's documentation grants on '*'"
+          : "") +
+        ". Every data-plane statement of the role names its resource ARN (checked by the infra tests).",
     });
     Validations.of(this.fn).acknowledge({
       id: "AwsSolutions-L1",

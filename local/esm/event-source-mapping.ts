@@ -18,6 +18,7 @@ import {
   type ShardStatus,
   type StartPosition,
 } from "#local/esm/shard-poller";
+import type { StageProbe } from "#shared/ports/stage-probe";
 import type { EventSourceMappingDefinition } from "#shared/resources";
 
 /** What a mapping needs: the function side, the stream side and where its state lives. */
@@ -36,6 +37,8 @@ export interface EventSourceMappingOptions {
   readonly timing: PollingTiming;
   readonly counters: FunctionCounters;
   readonly log: (message: string) => void;
+  /** Crash-test instrumentation: told when batches are invoked, answered, checkpointed, discarded. */
+  readonly probe?: StageProbe;
 }
 
 /** A stream ready to be read. */
@@ -155,6 +158,7 @@ export class EventSourceMapping {
       timing: options.timing,
       counters: options.counters,
       log: options.log,
+      ...(options.probe ? { probe: options.probe } : {}),
     };
     await this.discover();
     this.timer = setInterval(() => {

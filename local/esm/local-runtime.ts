@@ -20,6 +20,11 @@ import {
 import { lockStateDir } from "#local/esm/state-lock";
 import { createKinesisClient } from "#shared/adapters/aws-clients";
 import {
+  CRASH_ARM_FILE_ENV,
+  STAGE_MARKERS_FILE_ENV,
+  StageMarkerFile,
+} from "#shared/adapters/stage-marker-file";
+import {
   type EventSourceMappingDefinition,
   FUNCTIONS,
   type FunctionDefinition,
@@ -56,6 +61,18 @@ export interface LocalRuntimeOptions {
   /** Limit on a cold start's module scope. Default 10 s, as on Lambda. */
   readonly initTimeoutMs?: number;
   readonly log?: (message: string) => void;
+  /**
+   * Crash-test instrumentation (docs/crash-test.md): the runtime and its functions append stage
+   * markers to `file`, and a stage named in `crashArmFile` (when it exists) kills the process.
+   * Absent: no markers, nothing armed.
+   */
+  readonly stageMarkers?: StageMarkerOptions;
+}
+
+/** Where stage markers go and which file arms a crash (see {@link LocalRuntimeOptions.stageMarkers}). */
+export interface StageMarkerOptions {
+  readonly file: string;
+  readonly crashArmFile?: string;
 }
 
 /** Counters and shard progress of one function. */
@@ -158,6 +175,15 @@ function validate(fn: LocalFunction): EventSourceMappingDefinition {
   return source;
 }
 
+/** The variables that switch a function's own stage markers on (none without `stageMarkers`). */
+function markerEnvironment(markers: StageMarkerOptions | undefined): Record<string, string> {
+  if (!markers) return {};
+  return {
+    [STAGE_MARKERS_FILE_ENV]: markers.file,
+    ...(markers.crashArmFile ? { [CRASH_ARM_FILE_ENV]: markers.crashArmFile } : {}),
+  };
+}
+
 /** Environment Lambda sets for every function (reserved variables), after the function's own. */
 function lambdaEnvironment(
   fn: LocalFunction,
@@ -251,6 +277,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
           ...(process.env.PATH ? { PATH: process.env.PATH } : {}),
           ...options.awsEnv,
           ...fn.env,
+          ...markerEnvironment(options.stageMarkers),
           ...lambdaEnvironment(fn, functionName, region, dirname(bundle.outFile)),
         },
         timeoutMs: fn.definition.timeoutSeconds * 1000,
@@ -285,6 +312,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         timing,
         counters,
         log,
+        ...(options.stageMarkers
+          ? {
+              probe: new StageMarkerFile(
+                options.stageMarkers.file,
+                functionName,
+                options.stageMarkers.crashArmFile,
+              ),
+            }
+          : {}),
       });
       mappings.push(mapping);
       functions.push({ functionId, counters, host, mapping, failureFile: paths.failureFile });

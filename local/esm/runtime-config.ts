@@ -55,6 +55,10 @@ export const runtimeConfigSchema = z.strictObject({
     .optional(),
   /** Stop when the parent process goes away (for runtimes started by tests or tools). */
   exitWithParent: z.boolean().optional(),
+  /** Crash-test instrumentation: stage marker file and crash arm file (docs/crash-test.md). */
+  stageMarkers: z
+    .strictObject({ file: z.string().min(1), crashArmFile: z.string().min(1).optional() })
+    .optional(),
 });
 
 /** See {@link runtimeConfigSchema}. */

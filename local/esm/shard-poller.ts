@@ -31,6 +31,7 @@ import {
   planAfterInvocation,
   type RetryPolicy,
 } from "#local/esm/retry-plan";
+import type { Stage, StageProbe } from "#shared/ports/stage-probe";
 
 /** Polling and back-off intervals. AWS polls an idle shard about once per second. */
 export interface PollingTiming {
@@ -101,6 +102,8 @@ export interface ShardPollerContext {
   readonly timing: PollingTiming;
   readonly counters: FunctionCounters;
   readonly log: (message: string) => void;
+  /** Crash-test instrumentation (docs/crash-test.md); absent normally. */
+  readonly probe?: StageProbe;
 }
 
 /** A snapshot of one shard's progress. */
@@ -373,6 +376,7 @@ export class ShardPoller {
       await this.commit(records);
       return;
     }
+    this.reached("invoking", batch.records, batch.records.length);
     const outcome = await this.context.invoke(toKinesisEvent(batch.records));
     this.windowStartedAt = Date.now();
     counters.invocations += 1;
@@ -387,6 +391,7 @@ export class ShardPoller {
     const plan = planAfterInvocation(invoked, verdict, policy);
     const remaining = plan.next.reduce((sum, next) => sum + next.records.length, 0);
     const done = batch.records.slice(0, batch.records.length - remaining);
+    this.reached("returned", batch.records, done.length);
     if (plan.discard) {
       await this.discard(plan.discard.records, plan.discard.condition, invoked.invocations, failure);
     }
@@ -445,6 +450,7 @@ export class ShardPoller {
         new Date(),
       ),
     );
+    this.reached("discarded", records, records.length);
     counters.recordsToDestination += records.length;
     counters.batchesToDestination += 1;
     if (condition === "RecordAgeExceeded") {
@@ -460,6 +466,22 @@ export class ShardPoller {
     if (!last) return;
     this.committed = last.sequenceNumber;
     await this.writeCheckpoint(false);
+    this.reached("checkpointed", records, records.length);
+  }
+
+  /** Tells the crash-test probe, if any, that `stage` is done for `records` (`count` of them did something). */
+  private reached(stage: Stage, records: readonly StreamRecord[], count: number): void {
+    const first = records[0];
+    const last = records.at(-1);
+    if (!this.context.probe || !first || !last) return;
+    this.context.probe.reached({
+      stage,
+      shardId: this.shardId,
+      first: first.sequenceNumber,
+      last: last.sequenceNumber,
+      records: records.length,
+      count,
+    });
   }
 
   private async writeCheckpoint(shardFinished: boolean): Promise<void> {

@@ -4,8 +4,8 @@ import { isNode, LineCounter, parseDocument } from "yaml";
 import {
   type ConfigIssue,
   type ConfigValidationError,
-  type DecisionKind,
   prepareDocument,
+  type SeededKind,
 } from "#shared/domain/decision/index";
 import { SHIPPED_DEFAULTS } from "#shared/domain/decision/shipped-defaults";
 import { DEFAULT_FEATURE_SET } from "#shared/domain/features/index";
@@ -108,7 +108,7 @@ function documentPath(issue: ConfigIssue): (string | number)[] {
  * `vigil features get --default` prints it as YAML to start from). Without `dir`, the shipped
  * defaults as embedded in the code ({@link SHIPPED_DEFAULTS}, generated from `config/defaults/`).
  */
-export function defaultDocuments(dir?: string): Record<DecisionKind, unknown> {
+export function defaultDocuments(dir?: string): Record<SeededKind, unknown> {
   if (dir === undefined) return { ...SHIPPED_DEFAULTS };
   return {
     rules: readConfigFile(`${dir}rules.yaml`).document,
@@ -151,7 +151,7 @@ export async function seedDefaultConfig(
   const documents = defaultDocuments(options.dir);
   const written: ConfigVersionInfo[] = [];
   const heads = await store.heads(Object.keys(documents));
-  for (const [kind, document] of Object.entries(documents) as [DecisionKind, unknown][]) {
+  for (const [kind, document] of Object.entries(documents) as [SeededKind, unknown][]) {
     if (heads.has(kind)) continue;
     const stamp = { author: options.author, now: options.now };
     written.push(

@@ -10,7 +10,12 @@ import {
   type VersionedDocument,
 } from "#shared/domain/decision/index";
 import { SHIPPED_DEFAULTS } from "#shared/domain/decision/shipped-defaults";
-import { type CompiledFeatureSet, DEFAULT_FEATURE_SET } from "#shared/domain/features/index";
+import type { CompiledRates } from "#shared/domain/enrichment/rates";
+import {
+  type CompiledFeatureSet,
+  DEFAULT_FEATURE_SET,
+  withCurrencyConverter,
+} from "#shared/domain/features/index";
 import { CONFIG_LOAD_ERRORS_METRIC } from "#shared/metrics";
 import type { ConfigHead, ConfigStore } from "#shared/ports/config-store";
 
@@ -44,8 +49,13 @@ export const SHIPPED_RULES_DOCUMENT: VersionedDocument = { version: 0, document:
 /** The configuration in force. */
 export interface LoadedConfig {
   readonly engine: DecisionEngine;
-  /** The feature definitions the state store computes (always set: see DEFAULT_FEATURES_DOCUMENT). */
+  /**
+   * The feature definitions the state store computes (always set: see DEFAULT_FEATURES_DOCUMENT),
+   * with the exchange rates in force bound to its converted features.
+   */
   readonly features: CompiledFeatureSet;
+  /** The exchange rates in force (`rates` kind), or undefined when none was applied. */
+  readonly rates?: CompiledRates;
   /**
    * Config-table version in force per kind (null: not configured; 0: the fallback, e.g. the
    * shipped default rules or the built-in feature set).
@@ -83,7 +93,7 @@ export interface DecisionConfigLoaderOptions {
 /**
  * The score function's view of the config table: call `current()` once per batch.
  *
- * - Cheap when nothing changed: at most one BatchGetItem of the four head items per refresh
+ * - Cheap when nothing changed: at most one BatchGetItem of the five head items per refresh
  *   interval; a version's document is read and compiled only when the head names a new one.
  * - Bounded staleness: a decision made at time t uses heads read after t − refreshMs.
  * - Never worse than before: a version that fails to compile is refused and the last good
@@ -202,18 +212,22 @@ export class DecisionConfigLoader {
       const lists = this.inForce.get("lists");
       const model = this.inForce.get("model");
       const features = this.inForce.get("features") as { version: number; doc: VersionedDocument };
+      const rates = this.inForce.get("rates");
+      const compiledRates = rates ? this.factory.rates(rates.doc) : undefined;
       // Compiled parts come from the factory's per-version cache: nothing is compiled twice.
       if (rules) parts.rules = this.factory.rules(rules.doc);
       if (lists) parts.lists = this.factory.lists(lists.doc);
       if (model) parts.model = this.factory.model(model.doc);
       this.loaded = {
         engine: this.factory.engine(parts),
-        features: this.factory.features(features.doc),
+        features: withCurrencyConverter(this.factory.features(features.doc), compiledRates?.converter),
+        ...(compiledRates ? { rates: compiledRates } : {}),
         versions: {
           rules: rules?.version ?? null,
           lists: lists?.version ?? null,
           model: model?.version ?? null,
           features: features.version,
+          rates: rates?.version ?? null,
         },
         withoutConfiguredRules: !this.configured("rules"),
         checkedAt: now,
@@ -282,6 +296,7 @@ export class DecisionConfigLoader {
       if (kind === "rules") this.factory.rules(doc);
       else if (kind === "lists") this.factory.lists(doc);
       else if (kind === "model") this.factory.model(doc);
+      else if (kind === "rates") this.factory.rates(doc);
       else this.factory.features(doc);
     } catch (error) {
       // Any failure refuses the version, a compiler fault included: the next one may compile.

@@ -22,6 +22,9 @@ import { TABLES, TTL_ATTRIBUTE } from "#shared/resources";
  * - distinct  `["d",H,{value:[start0,len0,gap1,len1,...]},[m0,dm1,...],[tb,"tv"]]`: the buckets
  *   a value was seen in as runs of consecutive buckets; the marked buckets; and the cap's
  *   threshold (bucket, value), left out while the cap was never exceeded.
+ * - values    `["v",H,{series:[b0,n0,s0,m0,db1,n1,s1,m1,...]}]`: per bucket the count, sum and
+ *   maximum of the values counted (value ratios).
+ * Several aggregations share a kind (`stateKind`): timeSince keeps `l`, rate ratios keep `c`.
  *
  * One string attribute instead of nested maps: the store reads and rewrites the whole state
  * anyway, DynamoDB charges writes by whole item size, and this is two to four times smaller
@@ -149,6 +152,20 @@ export function itemSizeBytes(pk: string, stored: StoredEntity): number {
 
 function encodeFeature(fs: FeatureState, f: CompiledFeature): unknown[] {
   switch (fs.kind) {
+    case "values": {
+      const series: Record<string, number[]> = {};
+      for (const [name, buckets] of fs.series) {
+        const out: number[] = [];
+        let previous = 0;
+        for (const b of [...buckets.keys()].sort((x, y) => x - y)) {
+          const stats = buckets.get(b) as { count: number; sum: number; max: number };
+          out.push(out.length === 0 ? b : b - previous, stats.count, stats.sum, stats.max);
+          previous = b;
+        }
+        series[name] = out;
+      }
+      return ["v", fs.horizon, series];
+    }
     case "count":
       return ["c", fs.horizon, encodeBuckets(fs.buckets, (n) => n)];
     case "firstSeen":
@@ -176,14 +193,44 @@ function encodeFeature(fs: FeatureState, f: CompiledFeature): unknown[] {
 
 function decodeFeature(encoded: unknown[], f: CompiledFeature): FeatureState {
   const [kind, horizon, payload, extra, threshold] = encoded as [unknown, number, unknown, unknown, unknown];
-  const expected = { count: "c", sum: "s", firstSeen: "f", lastSeen: "l", distinct: "d" }[f.aggregation];
+  const expected = {
+    count: "c",
+    sum: "s",
+    firstSeen: "f",
+    lastSeen: "l",
+    distinct: "d",
+    values: "v",
+    none: "-",
+  }[f.stateKind];
   if (kind !== expected) throw new Error(`kind ${String(kind)} where ${expected} was expected`);
-  switch (f.aggregation) {
+  switch (f.stateKind) {
+    case "none":
+      throw new Error("a link count keeps no state");
+    case "values": {
+      if (!isObject(payload)) throw new Error("series are not an object");
+      const series = new Map<string, Map<number, { count: number; sum: number; max: number }>>();
+      for (const [name, list] of Object.entries(payload)) {
+        const numbers = numberList(list);
+        if (numbers.length % 4 !== 0) throw new Error("value list length is not a multiple of 4");
+        const buckets = new Map<number, { count: number; sum: number; max: number }>();
+        let b = 0;
+        for (let i = 0; i < numbers.length; i += 4) {
+          b = i === 0 ? (numbers[0] as number) : b + (numbers[i] as number);
+          buckets.set(b, {
+            count: numbers[i + 1] as number,
+            sum: numbers[i + 2] as number,
+            max: numbers[i + 3] as number,
+          });
+        }
+        series.set(name, buckets);
+      }
+      return { kind: "values", horizon, series };
+    }
     case "count":
       return { kind: "count", horizon, buckets: decodeBuckets(payload, (n) => n) };
     case "firstSeen":
     case "lastSeen":
-      return { kind: f.aggregation, horizon, buckets: decodeBuckets(payload, (o, b) => b * f.bucketMs + o) };
+      return { kind: f.stateKind, horizon, buckets: decodeBuckets(payload, (o, b) => b * f.bucketMs + o) };
     case "sum": {
       if (!isObject(payload)) throw new Error("series are not an object");
       const series = new Map<string, Map<number, number>>();

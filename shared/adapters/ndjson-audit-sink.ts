@@ -22,25 +22,42 @@ export class NdjsonAuditSink implements AuditSink {
   }
 
   async write(items: readonly AuditItem[]): Promise<AuditOutcome[]> {
-    const byFile = new Map<string, string[]>();
-    const outcomes = items.map((item): AuditOutcome => {
+    const byFile = new Map<string, { lines: string[]; ids: Set<string>; positions: number[] }>();
+    const outcomes = items.map((item, position): AuditOutcome => {
       const file = join(this.dir, auditFileName(item.index));
-      const known = this.known(file);
-      if (known.ids.has(item.id)) return { ok: true, result: "exists" };
-      known.ids.add(item.id);
-      const lines = byFile.get(file) ?? [];
-      lines.push(
+      const pending = byFile.get(file) ?? { lines: [], ids: new Set<string>(), positions: [] };
+      // Known from the file, or earlier in this call: the first document of an id stands.
+      if (this.known(file).ids.has(item.id) || pending.ids.has(item.id))
+        return { ok: true, result: "exists" };
+      pending.ids.add(item.id);
+      pending.positions.push(position);
+      pending.lines.push(
         JSON.stringify({ create: { _index: item.index, _id: item.id } }),
         JSON.stringify(item.document),
       );
-      byFile.set(file, lines);
+      byFile.set(file, pending);
       return { ok: true, result: "created" };
     });
-    for (const [file, lines] of byFile) {
-      // One append per file and call: whole action/document pairs, never a torn pair.
-      appendFileSync(file, `${lines.join("\n")}\n`);
-      const state = this.files.get(file);
-      if (state) state.size = statSync(file).size;
+    for (const [file, pending] of byFile) {
+      try {
+        // One append per file and call: whole action/document pairs, never a torn pair.
+        appendFileSync(file, `${pending.lines.join("\n")}\n`);
+      } catch (error) {
+        // Nothing is known to be in the file: these ids stay unknown, and a retry writes them.
+        const failed: AuditOutcome = {
+          ok: false,
+          retryable: true,
+          status: 503,
+          errorType: "file_write_failed",
+          reason: errorCode(error),
+        };
+        for (const position of pending.positions) outcomes[position] = failed;
+        continue;
+      }
+      // Only now that the append went through are the ids known.
+      const state = this.known(file);
+      for (const id of pending.ids) state.ids.add(id);
+      state.size = statSync(file).size;
     }
     return outcomes;
   }
@@ -52,7 +69,8 @@ export class NdjsonAuditSink implements AuditSink {
       state = { ids: new Set(), size: 0 };
       this.files.set(file, state);
     }
-    const size = existsSync(file) ? statSync(file).size : 0;
+    const stat = existsSync(file) ? statSync(file) : undefined;
+    const size = stat?.isFile() ? stat.size : 0;
     if (size > state.size) {
       for (const id of readBulkIds(file, state.size, size)) state.ids.add(id);
       state.size = size;
@@ -78,4 +96,10 @@ function readBulkIds(file: string, from: number, to: number): string[] {
     if (id) ids.push(id);
   }
   return ids;
+}
+
+/** A file error's code (`ENOSPC`), never its message (which names the path). */
+function errorCode(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : error instanceof Error ? error.name : "unknown";
 }

@@ -25,6 +25,7 @@ import {
   planBatch,
   type RecordSource,
   resolveEntity,
+  resolveLinkCounts,
   snapshotEntity,
 } from "#shared/domain/features/index";
 import type {
@@ -124,6 +125,11 @@ interface Fold {
  * Exactly-once comes from the per-shard high-water marks folded into every item (docs/features.md).
  */
 export class StateStoreEngine implements FeatureStateStore {
+  /**
+   * What link counts cost: read rounds beyond the batch's first BatchGetItem, and the item keys
+   * they asked for (items the batch had not read). Link counts never write.
+   */
+  readonly linkReads = { rounds: 0, keys: 0 };
   private set: CompiledFeatureSet;
   private byKey: ReadonlyMap<string, CompiledFeature>;
   private readonly clock: () => number;
@@ -175,10 +181,13 @@ export class StateStoreEngine implements FeatureStateStore {
   /**
    * Computes `set` from the next `prepare` on (a pass already prepared keeps the set it was
    * prepared with). States of features the new set does not define are carried, not deleted
-   * (docs/features.md, "Changing the feature set"). A no-op for the set in use.
+   * (docs/features.md, "Changing the feature set"). A no-op for the set in use with the same
+   * exchange rates bound (`withCurrencyConverter`).
    */
   use(set: CompiledFeatureSet): void {
-    if (set === this.set || set.version === this.set.version) return;
+    // Same definitions and same exchange rates: nothing to do.
+    if (set === this.set || (set.version === this.set.version && set.converter === this.set.converter))
+      return;
     this.set = set;
     this.byKey = byStateKey(set);
   }
@@ -196,8 +205,25 @@ export class StateStoreEngine implements FeatureStateStore {
       const result = foldEntity(plan, work, folded, { read: true, nowMs, allowance: this.allowance });
       return { work, folded, result };
     });
+    // Link counts read the items their steps name: those the batch read, and the others once each.
+    const linkItems = new Map(stored);
+    const requested = new Set(plan.entities.map((w) => w.pk));
+    const links = await resolveLinkCounts(
+      plan,
+      async (pks) => {
+        const missing = pks.filter((pk) => !requested.has(pk));
+        for (const pk of missing) requested.add(pk);
+        if (missing.length > 0) {
+          this.linkReads.rounds++;
+          this.linkReads.keys += missing.length;
+          for (const [pk, item] of await this.table.getMany(missing)) linkItems.set(pk, item);
+        }
+        return new Map(pks.map((pk) => [pk, decodeEntity(pk, linkItems.get(pk), byKey)]));
+      },
+      { nowMs, allowance: this.allowance },
+    );
     return {
-      vectors: buildVectors(plan, folds),
+      vectors: buildVectors(plan, folds, links),
       entities: plan.entities.length,
       commit: (options) => this.commit(plan, byKey, stored, folds, options),
     };

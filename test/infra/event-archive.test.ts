@@ -3,8 +3,12 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ENV, FUNCTIONS } from "#shared/resources";
 import { logicalIdOf, synthesizeVigil } from "./synth-vigil.ts";
 
-const vigil = synthesizeVigil({ cloudFormationValidation: false });
-afterAll(() => vigil.dispose());
+const vigil = synthesizeVigil({ context: { "vigil:profile": "prod" } });
+const dev = synthesizeVigil({ context: { "vigil:profile": "dev" } });
+afterAll(() => {
+  vigil.dispose();
+  dev.dispose();
+});
 const { stack, template } = vigil;
 const resources = template.toJSON().Resources as Record<
   string,
@@ -12,13 +16,13 @@ const resources = template.toJSON().Resources as Record<
 >;
 const bucketId = logicalIdOf(stack, stack.archive.bucket);
 const logsId = logicalIdOf(stack, stack.archive.accessLogs);
-const keyArn = { "Fn::GetAtt": [logicalIdOf(stack, stack.data.key), "Arn"] };
+const keyArn = { "Fn::GetAtt": [logicalIdOf(stack, stack.data.keys.personalData), "Arn"] };
 const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 describe("the event archive bucket", () => {
   const bucket = resources[bucketId];
 
-  it("is encrypted with the data key (SSE-KMS, bucket key) and retained", () => {
+  it("is encrypted with the personal-data key (SSE-KMS, bucket key) and retained in prod", () => {
     expect(bucket).toMatchObject({
       Type: "AWS::S3::Bucket",
       DeletionPolicy: "Retain",
@@ -104,8 +108,8 @@ describe("the event archive bucket", () => {
 });
 
 describe("the archive function", () => {
-  const fnId = logicalIdOf(stack, stack.archive.consumer.lambda.fn);
-  const roleId = logicalIdOf(stack, stack.archive.consumer.lambda.role);
+  const fnId = logicalIdOf(stack, stack.archiveConsumer.lambda.fn);
+  const roleId = logicalIdOf(stack, stack.archiveConsumer.lambda.role);
   const statements = Object.values(resources)
     .filter(
       (r) =>
@@ -143,9 +147,20 @@ describe("the archive function", () => {
     ]);
   });
 
-  it("may encrypt with the data key, as SSE-KMS puts need", () => {
-    const kms = statements.filter((s) => JSON.stringify(s.Resource) === JSON.stringify(keyArn));
-    const actions = kms.flatMap((s) => asArray(s.Action));
-    expect(actions).toEqual(expect.arrayContaining(["kms:Encrypt", "kms:GenerateDataKey*"]));
+  it("may generate data keys with the personal-data key through S3 only, as SSE-KMS puts need", () => {
+    const kms = statements.filter(
+      (s) => JSON.stringify(s.Resource) === JSON.stringify(keyArn) && JSON.stringify(s).includes('"s3."'),
+    );
+    expect(kms.flatMap((s) => asArray(s.Action))).toEqual(["kms:GenerateDataKey"]);
+  });
+});
+
+describe("the archive in the dev profile", () => {
+  const devResources = dev.template.toJSON().Resources as typeof resources;
+  it("is emptied and deleted with the stack (no retained bucket)", () => {
+    for (const bucket of [dev.stack.archive.bucket, dev.stack.archive.accessLogs]) {
+      expect(devResources[logicalIdOf(dev.stack, bucket)]?.DeletionPolicy).toBe("Delete");
+    }
+    dev.template.resourceCountIs("Custom::S3AutoDeleteObjects", 2);
   });
 });

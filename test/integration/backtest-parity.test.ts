@@ -103,6 +103,7 @@ describe("a backtest predicts what the live pipeline decides after the candidate
     const hostile: OutgoingRecord[] = [
       { data: new TextEncoder().encode('{"eventId": "cut'), partitionKey: "hostile-1" },
       {
+        // date-safe: deliberately older than the decoder accepts: quarantined, never stored under its own date
         data: encode({ ...sim.events[0], eventId: "evt_too_old", occurredAt: "2001-01-01T00:00:00Z" }),
         partitionKey: "hostile-2",
       },

@@ -35,8 +35,18 @@ describe("npm start (vigil demo)", () => {
     expect(run.out).toMatch(/Detection quality/);
     expect(run.out).toMatch(/all attacks\s+\d+\s+\d+\.\d/);
     expect(run.out).toMatch(/all legitimate\s+\d+\s+\d+\.\d/);
-    // Every decision reached the audit trail (the audit function's NDJSON stand-in for OpenSearch).
-    expect(run.out).toMatch(new RegExp(`Audit\\s+${events} document`));
+    // The learning loop ran after the live day: outcomes came back, a challenger was trained.
+    expect(run.out).toMatch(/The learning loop \(after the live day/);
+    const results = /challenge results\s+(\d+) put on the events stream, (\d+) decided/.exec(run.out);
+    expect(results?.[1]).toBe(results?.[2]);
+    expect(run.out).toMatch(/published\s+as challenger, model version 2|trained\s+nothing: too few/);
+    // Every decision reached the audit trail (the audit function's NDJSON stand-in for OpenSearch):
+    // the simulated events' and the challenge results'.
+    expect(run.out).toMatch(
+      new RegExp(
+        `Audit\\s+${events + Number(results?.[2])} document\\(s\\) .*; ${events} events and ${results?.[2]} challenge results`,
+      ),
+    );
     const reportPath = /Report\s+(\S+)/.exec(run.out)?.[1] ?? "";
     expect(
       readFileSync(isAbsolute(reportPath) ? reportPath : join(process.cwd(), reportPath), "utf8"),

@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDynamoDbClient } from "#shared/adapters/aws-clients";
 import { DynamoDbQuarantineStore } from "#shared/adapters/dynamodb-quarantine-store";
+import { DynamoDbReceiptLedger, RECEIPT_PREFIX } from "#shared/adapters/dynamodb-receipt-ledger";
 import { buildHostileCorpus } from "../fixtures/hostile-corpus.ts";
 import { encodeEvent, makeValidEvent, makeValidTrafficEvent } from "../fixtures/valid-events.ts";
 import { startTestPipeline, type TestPipeline } from "../support/pipeline.ts";
@@ -71,8 +72,8 @@ describe("every record ends as exactly one decision or one quarantine entry", ()
     }
 
     const items = await pipeline.scan("decisions");
-    const decisions = items.filter((d) => !String(d.eventId).startsWith("dup#"));
-    const duplicateMarkers = items.length - decisions.length;
+    const decisions = items.filter((d) => !/^(dup|recv)#/.test(String(d.eventId)));
+    const duplicateMarkers = items.filter((d) => String(d.eventId).startsWith("dup#")).length;
     expect(decisions).toHaveLength(validCount);
     expect(new Set(decisions.map((d) => d.eventId))).toEqual(new Set(valid.map((e) => e.eventId)));
     expect(duplicateMarkers).toBe(resentInBatch + resentLater.length);
@@ -85,6 +86,8 @@ describe("every record ends as exactly one decision or one quarantine entry", ()
 
     const m = pipeline.scoreMetrics();
     const total = records.length + resentLater.length;
+    // Received is counted from the records (first deliveries by stream, shard and sequence
+    // number), outcomes when they stand: the equation below can fail (a lost record breaks it).
     expect(m.EventsReceived).toBe(total);
     expect(m.EventsDecided).toBe(validCount);
     expect(m.EventsQuarantined).toBe(corpus.length);
@@ -93,8 +96,42 @@ describe("every record ends as exactly one decision or one quarantine entry", ()
       (m.EventsDecided ?? 0) + (m.EventsQuarantined ?? 0) + (m.DuplicateEvents ?? 0),
     );
     expect(m.RecordsFailed).toBe(0);
-    const byReason = Object.entries(m).filter(([k]) => k.startsWith("EventsQuarantined{"));
+    const byReason = Object.entries(m).filter(
+      ([k]) => k.startsWith("EventsQuarantined{") && !k.endsWith("#values"),
+    );
     expect(byReason.reduce((n, [, v]) => n + v, 0)).toBe(corpus.length);
+    // Decisions by scenario and action add up to the decisions; one latency value per decision.
+    const byScenario = Object.entries(m).filter(
+      ([k]) => k.startsWith("Decisions{") && !k.endsWith("#values"),
+    );
+    expect(byScenario.reduce((n, [, v]) => n + v, 0)).toBe(validCount);
+    expect(new Set(byScenario.map(([k]) => /scenario=(\w+)/.exec(k)?.[1]))).toEqual(
+      new Set(valid.map((e) => e.type)),
+    );
+    expect(new Set(valid.map((e) => e.type)).size).toBeGreaterThanOrEqual(5);
+    expect(m["PutToDecisionLatency#values"]).toBe(validCount);
+    expect((m.PutToDecisionLatency ?? 0) / validCount).toBeGreaterThan(0);
+
+    // The receipt ledger (one item per shard in the decisions table) holds the same tally.
+    const ledger = new DynamoDbReceiptLedger(
+      createDynamoDbClient(pipeline.stack.env),
+      pipeline.stack.names.tables.decisions,
+      0,
+    );
+    const shards = items.filter((d) => String(d.eventId).startsWith(RECEIPT_PREFIX));
+    expect(shards.length).toBeGreaterThan(0);
+    const tallies = await Promise.all(
+      shards.map((d) => {
+        const [, stream, shardId] = String(d.eventId).split("#");
+        return ledger.read({ stream: stream ?? "", shardId: shardId ?? "" });
+      }),
+    );
+    const tally = (key: "received" | "decided" | "quarantined" | "duplicates") =>
+      tallies.reduce((n, t) => n + (t?.[key] ?? 0), 0);
+    expect(tally("received")).toBe(total);
+    expect(tally("decided")).toBe(validCount);
+    expect(tally("quarantined")).toBe(corpus.length);
+    expect(tally("duplicates")).toBe(resentInBatch + resentLater.length);
 
     // No shard was blocked: nothing reached the on-failure destination, every shard caught up.
     expect(pipeline.failures()).toEqual([]);

@@ -198,4 +198,107 @@ describe("feature sets applied with the CLI on the local stack", () => {
     expect(value(o6 as DecisionRecord, "big_orders_per_user_24h")).toBe(2);
     expect(value(o6 as DecisionRecord, "order_amount_per_user_24h")).toBe(303_000);
   });
+
+  it("computes the issue-16 kinds on the stack: converted sums with applied rates, IP types, time since, ratios, link counts", async () => {
+    const kinds: FeatureDefinition[] = [
+      {
+        id: "order_spend_eur_24h",
+        entity: ["userId"],
+        aggregation: { type: "sum", field: "amount", currency: "EUR" },
+        window: "24h",
+        filter: { eventTypes: ["order"] },
+      },
+      {
+        id: "hosting_logins_per_user_1h",
+        entity: ["userId"],
+        aggregation: { type: "count" },
+        window: "1h",
+        filter: { eventTypes: ["login"], match: { "ip.type": ["hosting"] } },
+      },
+      {
+        id: "since_login_1h",
+        entity: ["userId"],
+        aggregation: { type: "timeSince" },
+        window: "1h",
+        filter: { eventTypes: ["login"] },
+      },
+      {
+        id: "order_vs_max_24h",
+        entity: ["userId"],
+        aggregation: { type: "valueRatio", field: "amount", baseline: "max" },
+        window: "24h",
+        filter: { eventTypes: ["order"] },
+      },
+      {
+        id: "devices_of_user_1h",
+        entity: ["userId"],
+        aggregation: { type: "distinct", field: "deviceId", maxDistinct: 5 },
+        window: "1h",
+      },
+      {
+        id: "accounts_on_device_1h",
+        entity: ["deviceId"],
+        aggregation: { type: "distinct", field: "userId", maxDistinct: 5 },
+        window: "1h",
+      },
+      {
+        id: "accounts_via_devices",
+        entity: ["userId"],
+        aggregation: { type: "linked", path: ["devices_of_user_1h", "accounts_on_device_1h"] },
+      },
+    ];
+    const ratesFile = join(dir, "rates.yaml");
+    // date-safe: a rates table's asOf label in the config table, which has no TTL.
+    writeFileSync(ratesFile, stringify({ base: "EUR", asOf: "2026-12-01", rates: { USD: "0.9" } }));
+    const rates = vigil(["rates", "apply", ratesFile, "--comment", "test rates"]);
+    // date-safe: a rates table's asOf label in the config table, which has no TTL.
+    expect(rates.err).toMatch(/Applied .* as rates version 1 .*: rates version 1 \(EUR, 2026-12-01\)/);
+    expect(rates.code).toBe(0);
+    const applied = vigil(["features", "apply", writeSet([...extended, ...kinds])]);
+    expect(applied.code).toBe(0);
+    await waitForReload();
+
+    const start = Date.now() - 60_000;
+    const events = [
+      { type: "login", userId: "feat-user-3", deviceId: "feat-shared-phone" },
+      { type: "login", userId: "feat-user-2", deviceId: "feat-shared-phone" },
+      { type: "order", userId: "feat-user-2", deviceId: "feat-laptop", amount: "100.00", currency: "USD" },
+      { type: "order", userId: "feat-user-2", deviceId: "feat-laptop", amount: "300.00", currency: "USD" },
+    ].map((e, i) => ({
+      schemaVersion: 1,
+      eventId: `feat-kinds-${i}`,
+      occurredAt: new Date(start + i * 1_000).toISOString(),
+      ip: "8.8.4.4", // AS15169, a hosting network in the shipped list
+      ...e,
+    }));
+    for (const event of events) {
+      await pipeline.put([{ data: Buffer.from(JSON.stringify(event)), partitionKey: event.userId }]);
+      await pipeline.idle();
+    }
+    const decisions = (await pipeline.scan("decisions")) as unknown as DecisionRecord[];
+    const last = decisions.find((d) => d.eventId === "feat-kinds-3") as DecisionRecord;
+    expect(last.features?.values).toMatchObject({
+      order_spend_eur_24h: 36_000, // 400.00 USD at 0.9
+      hosting_logins_per_user_1h: 1,
+      since_login_1h: 2_000,
+      order_vs_max_24h: 3,
+      accounts_via_devices: 1, // feat-user-3, through the shared phone
+    });
+    expect(last.features?.saturated).toEqual([]);
+
+    const shown = vigil(["features", "show", "userId", "feat-user-2"]);
+    expect(shown.code).toBe(0);
+    expect(shown.err).toMatch(/IP dataset: @ip-location-db\/asn@\S+, data of \d{4}-\d{2}-\d{2}\./);
+    // date-safe: a rates table's asOf label in the config table, which has no TTL.
+    expect(shown.err).toMatch(/Exchange rates: rates version 1 \(EUR, 2026-12-01\)\./);
+    const reading = JSON.parse(shown.out) as {
+      ipDataset: { source: string; date: string; usedByFeatures: boolean };
+      features: { id: string; value: unknown }[];
+    };
+    expect(reading.ipDataset).toMatchObject({
+      source: expect.stringMatching(/^@ip-location-db\/asn@/),
+      usedByFeatures: true,
+    });
+    expect(reading.features.find((f) => f.id === "order_spend_eur_24h")?.value).toEqual({ EUR: 36_000 });
+  });
 });

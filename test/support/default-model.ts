@@ -118,6 +118,7 @@ export const DEFAULT_MODEL_SPEC: ModelSpec = {
   version: "2026.03.1-sim",
   description:
     "Starter logistic regression over the default feature set. Fit on simulated traffic: replace it with a model trained on your own labelled decisions.",
+  // date-safe: a model artifact's creation stamp; models are config, kept without TTL.
   createdAt: "2026-03-01T00:00:00.000Z",
   provenance: {
     method:

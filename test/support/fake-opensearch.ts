@@ -6,7 +6,8 @@ import type { AddressInfo } from "node:net";
  * `create`/`index` actions, per-item results with `errors: true`, 409 on an existing `_id`),
  * composable index templates whose mappings it enforces (unknown field under `dynamic: strict`,
  * wrong type: 400 `strict_dynamic_mapping_exception` / `mapper_parsing_exception`, as OpenSearch
- * answers), ISM policies with sequence-number locking, security roles and role mappings, and
+ * answers), ISM policies with sequence-number locking, security roles and role mappings, the
+ * security plugin's audit log configuration, and
  * `_search` answered by a test-supplied function. Tests script throttling (whole-request 429) and
  * per-item failures.
  */
@@ -28,6 +29,8 @@ export interface FakeOpenSearch {
   readonly policies: Map<string, { seqNo: number; body: Json }>;
   readonly roles: Map<string, Json>;
   readonly roleMappings: Map<string, Json>;
+  /** The security plugin's audit log configuration, once PUT. */
+  auditConfig: Json | undefined;
   /** Every request, `METHOD path`. */
   readonly requests: string[];
   /** Requests that carried an AWS SigV4 Authorization header. */
@@ -156,6 +159,7 @@ export async function startFakeOpenSearch(): Promise<FakeOpenSearch> {
     policies: new Map(),
     roles: new Map(),
     roleMappings: new Map(),
+    auditConfig: undefined,
     requests: [],
     signedRequests: 0,
     throttleNext(n) {
@@ -282,6 +286,11 @@ export async function startFakeOpenSearch(): Promise<FakeOpenSearch> {
     if (security && method === "PUT") {
       (security[1] === "roles" ? fake.roles : fake.roleMappings).set(security[2] as string, json());
       send(res, 200, { status: "OK" });
+      return;
+    }
+    if (path === "/_plugins/_security/api/audit/config" && method === "PUT") {
+      fake.auditConfig = json();
+      send(res, 200, { status: "OK", message: "'config' updated." });
       return;
     }
     const search = /^\/([^/]+)\/_search$/.exec(path);
@@ -415,8 +424,25 @@ function aggregate(docs: Json[], aggs: Record<string, Json>): Json {
 }
 
 /**
+ * The hits of a search: `size` documents (default 10, as OpenSearch) in `sort` order (one field,
+ * asc or desc; default: index order), each as `{ _source }`.
+ */
+function topHits(docs: Json[], body: Json): Json[] {
+  const size = typeof body.size === "number" ? body.size : 10;
+  const [sort] = (body.sort as Record<string, { order: "asc" | "desc" }>[] | undefined) ?? [];
+  const ordered = [...docs];
+  if (sort) {
+    const [field, { order }] = Object.entries(sort)[0] as [string, { order: "asc" | "desc" }];
+    const key = (d: Json) => String(valuesOf(d, field)[0] ?? "");
+    ordered.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0) * (order === "desc" ? -1 : 1));
+  }
+  return ordered.slice(0, size).map((d) => ({ _source: d }));
+}
+
+/**
  * `_search` over documents: the query (term, range, bool, match_all) and the aggregations Vigil's
- * report uses (terms, date_histogram, histogram, filter, missing, max; sub-aggregations), with
+ * report uses (terms, date_histogram, histogram, filter, missing, max; sub-aggregations), hits by
+ * `size` and one `sort` field (the review queue's history), with
  * OpenSearch's bucket keys and ordering (count desc, key asc; floor(value / interval) * interval).
  */
 export function evaluateSearch(documents: Json[], body: Json): Json {
@@ -424,7 +450,7 @@ export function evaluateSearch(documents: Json[], body: Json): Json {
   return {
     took: 1,
     timed_out: false,
-    hits: { total: { value: docs.length, relation: "eq" }, hits: [] },
+    hits: { total: { value: docs.length, relation: "eq" }, hits: topHits(docs, body) },
     aggregations: body.aggs ? aggregate(docs, body.aggs as Record<string, Json>) : {},
   };
 }

@@ -223,6 +223,7 @@ export async function startFakeS3(): Promise<FakeS3> {
         .join("");
       reply(
         200,
+        // date-safe: the S3 XML namespace, not a date
         `<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>${xmlEscape(bucketName)}</Name><Prefix>${xmlEscape(prefix)}</Prefix><KeyCount>${page.length}</KeyCount><MaxKeys>${maxKeys}</MaxKeys><IsTruncated>${truncated}</IsTruncated>${token !== null ? `<ContinuationToken>${xmlEscape(token)}</ContinuationToken>` : ""}${truncated && last !== undefined ? `<NextContinuationToken>${Buffer.from(last).toString("base64")}</NextContinuationToken>` : ""}${contents}</ListBucketResult>`,
       );
       return;

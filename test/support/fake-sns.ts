@@ -41,6 +41,7 @@ export interface FakeSns {
   close(): Promise<void>;
 }
 
+// date-safe: the SNS API version in its XML namespace, not a time.
 const NS = "http://sns.amazonaws.com/doc/2010-03-31/";
 
 const xmlEscape = (s: string) =>

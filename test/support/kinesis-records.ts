@@ -27,6 +27,7 @@ export function decisionRecord(
       partitionKey: message instanceof Uint8Array ? "pk" : decisionPartitionKey(message),
       sequenceNumber,
       data: Buffer.from(data).toString("base64"),
+      // date-safe: arrival of a decisions-stream record; the alert use case stores nothing by it.
       approximateArrivalTimestamp: Date.parse("2026-05-01T10:00:00.500Z") / 1000,
     },
   };

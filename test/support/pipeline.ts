@@ -26,7 +26,11 @@ export interface TestPipeline {
   idle(timeoutMs?: number): Promise<void>;
   /** Every item of a table, unmarshalled. */
   scan(table: TableKey): Promise<Record<string, unknown>[]>;
-  /** Sums of the score function's EMF metrics, from its log. */
+  /**
+   * Sums of the score function's EMF metrics, from its log, by name (and dimensions:
+   * `Decisions{scenario=order,action=pass}`); `<key>#values` counts the values summed (a metric
+   * with one value per decision, such as PutToDecisionLatency, has one per decision).
+   */
   scoreMetrics(): Record<string, number>;
   /** Records the score mapping sent to its on-failure destination (NDJSON lines). */
   failures(): unknown[];
@@ -93,7 +97,10 @@ export async function startTestPipeline(
             dims.length === 0
               ? metric.Name
               : `${metric.Name}{${dims.map((d) => `${d}=${String(doc[d])}`).join(",")}}`;
-          sums[key] = (sums[key] ?? 0) + Number(doc[metric.Name]);
+          const value = doc[metric.Name];
+          const values = Array.isArray(value) ? value.map(Number) : [Number(value)];
+          sums[key] = (sums[key] ?? 0) + values.reduce((a, b) => a + b, 0);
+          sums[`${key}#values`] = (sums[`${key}#values`] ?? 0) + values.length;
         }
       }
       return sums;

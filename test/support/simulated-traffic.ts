@@ -92,6 +92,7 @@ const FRAUD: ReadonlySet<PatternName> = new Set([
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
+// date-safe: event time of simulated traffic for model training in unit tests, never stored.
 const START = Date.parse("2026-03-01T00:00:00.000Z");
 const COUNTRIES = ["US", "GB", "DE", "FR", "JP", "CN", "BR", "IN"] as const;
 const DOMAINS = ["gmail.com", "outlook.com", "yahoo.com", "example.com", "proton.me"] as const;
@@ -378,5 +379,7 @@ function makeEvent(c: Ctx, type: EventType, shape: Shape["event"]): CleanEvent {
         campaignId: `campaign-${c.int(1, 20)}`,
         couponId: `coupon-${c.i}`,
       };
+    case "challenge_outcome":
+      throw new Error("the model-fitting traffic has no challenge outcomes");
   }
 }

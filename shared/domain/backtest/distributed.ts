@@ -1,18 +1,23 @@
 import * as z from "zod";
+import { ARCHIVE_PREFIX } from "#shared/domain/archive/archived-record";
+import type { ResolvedCandidate } from "#shared/domain/backtest/configuration";
 import type { Outcome } from "#shared/domain/backtest/outcomes";
-import type { BacktestTally } from "#shared/domain/backtest/tally";
-import type { DecisionKind } from "#shared/domain/decision/index";
+import { type BacktestReport, buildReport, type ReportContext } from "#shared/domain/backtest/report";
+import { type BacktestTally, mergeTallies } from "#shared/domain/backtest/tally";
+import { compileFeatureDocument, type DecisionKind } from "#shared/domain/decision/index";
 
 /**
  * A stored-vector backtest spread over a Step Functions distributed map (docs/backtest.md, "Past
  * one machine"): the run's description and item list are objects in the archive bucket, each map
  * iteration runs the archive-slice backtest on a batch of archive objects in a Lambda function, and
- * the map's result writer leaves every slice's tally in the bucket, where they are merged. Pure:
- * the layout and the formats, no I/O.
+ * the map's result writer leaves every slice's tally in the bucket, where they are merged. The
+ * local worker-thread path plans its slices with the same {@link planStoredVectorRun} and reports
+ * with the same {@link reportOfSlices}, so both paths give one report for one archive. Pure: the
+ * layout, the formats, the plan and the merge, no I/O.
  *
  *   backtests/<runId>/run.json       the run: period, both configurations, outcomes
  *   backtests/<runId>/items.json     the archive objects of the period: [{ "Key", "Size" }]
- *   backtests/<runId>/results/…      written by the map (manifest.json, SUCCEEDED_n.json, …)
+ *   backtests/<runId>/results/…      written by the map (<map run id>/manifest.json, SUCCEEDED_n.json, …)
  */
 
 /** Prefix of every backtest run's objects in the archive bucket. */
@@ -28,12 +33,14 @@ export function runKeys(runId: string) {
   return { prefix, run: `${prefix}run.json`, items: `${prefix}items.json`, results: `${prefix}results` };
 }
 
-/** What every slice of a run needs. */
+/** What every slice of a run needs, and what its report says about the run. */
 export interface DistributedRun {
   readonly runId: string;
   /** The period, by arrival time: [fromMs, toMs). */
   readonly fromMs: number;
   readonly toMs: number;
+  /** Archive objects of the period (the item list's length). */
+  readonly objects: number;
   /** The configuration in force and the candidate, as stored documents. */
   readonly before: Readonly<Partial<Record<DecisionKind, unknown>>>;
   readonly after: Readonly<Partial<Record<DecisionKind, unknown>>>;
@@ -54,6 +61,7 @@ export const distributedRunSchema = z.object({
   runId: z.string().regex(RUN_ID_PATTERN),
   fromMs: z.number(),
   toMs: z.number(),
+  objects: z.number().int().nonnegative(),
   before: z.record(z.string(), z.unknown()),
   after: z.record(z.string(), z.unknown()),
   featureVersion: z.string(),
@@ -77,7 +85,7 @@ export interface MapBatchEvent {
 
 /** Schema of a map batch event. */
 export const mapBatchEventSchema = z.object({
-  Items: z.array(z.object({ Key: z.string().min(1), Size: z.number() })),
+  Items: z.array(z.object({ Key: z.string().startsWith(ARCHIVE_PREFIX), Size: z.number() })),
   BatchInput: z.object({ runId: z.string().regex(RUN_ID_PATTERN) }),
 });
 
@@ -91,10 +99,79 @@ export const resultManifestSchema = z.object({
 });
 
 /** A result file: one entry per child execution, its output as JSON text. */
-export const resultFileSchema = z.array(z.object({ Output: z.string().optional(), Status: z.string().optional() }));
+export const resultFileSchema = z.array(
+  z.object({ Output: z.string().optional(), Status: z.string().optional() }),
+);
 
 /** The tallies in a result file's entries (each child's output is its slice's tally). */
 export function talliesOfResultFile(text: string): BacktestTally[] {
   const entries = resultFileSchema.parse(JSON.parse(text));
   return entries.flatMap((e) => (e.Output === undefined ? [] : [JSON.parse(e.Output) as BacktestTally]));
+}
+
+/** Inputs of {@link planStoredVectorRun}. */
+export interface StoredVectorRunInput {
+  readonly runId: string;
+  readonly resolved: ResolvedCandidate;
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly objects: number;
+  /** Outcomes of the labels known at the cutoff. */
+  readonly outcomes: ReadonlyMap<string, Outcome>;
+  /** The label cutoff (ISO), when labels were given. */
+  readonly cutoff?: string;
+}
+
+/**
+ * The plan of a stored-vector backtest over a period of the archive: both configurations as
+ * documents, the feature set version in force, the outcomes, and what the report names. Every
+ * slice, in a worker thread or a Lambda invocation, runs from this.
+ */
+export function planStoredVectorRun(input: StoredVectorRunInput): DistributedRun {
+  const { resolved } = input;
+  return {
+    runId: input.runId,
+    fromMs: input.fromMs,
+    toMs: input.toMs,
+    objects: input.objects,
+    before: resolved.inForce.documents,
+    after: resolved.candidate.documents,
+    featureVersion: compileFeatureDocument(resolved.inForce.documents.features).version,
+    outcomes: [...input.outcomes],
+    inForce: resolved.inForce.versions,
+    candidate: resolved.changed,
+    ...(input.cutoff !== undefined ? { cutoff: input.cutoff } : {}),
+  };
+}
+
+/** What the report of a planned run says about it (path, period, versions, cutoff). */
+export function reportContextOf(run: DistributedRun, notes: readonly string[] = []): ReportContext {
+  return {
+    path: "stored-vectors",
+    source: {
+      kind: "archive",
+      from: new Date(run.fromMs).toISOString(),
+      to: new Date(run.toMs).toISOString(),
+      objects: run.objects,
+    },
+    inForce: run.inForce,
+    candidate: run.candidate as readonly DecisionKind[],
+    ...(run.cutoff !== undefined ? { cutoff: run.cutoff } : {}),
+    notes,
+  };
+}
+
+/** The report of a planned run from its slices' tallies, in any order: merged, then reported. */
+export function reportOfSlices(run: DistributedRun, tallies: readonly BacktestTally[]): BacktestReport {
+  return buildReport(mergeTallies(tallies), reportContextOf(run));
+}
+
+/** A run id: `bt-` and the start time to the second, then random letters (names are unique per state machine). */
+export function newRunId(nowMs: number, random: () => number): string {
+  const stamp = new Date(nowMs).toISOString().replace(/[-:T]/g, "").slice(0, 14);
+  const tail = Array.from(
+    { length: 6 },
+    () => "abcdefghijklmnopqrstuvwxyz0123456789"[Math.floor(random() * 36)],
+  );
+  return `bt-${stamp}-${tail.join("")}`;
 }

@@ -7,6 +7,7 @@ import {
   PSEUDONYM_PATTERN,
   type Pseudonymizer,
 } from "#shared/domain/decision-message/pseudonymize";
+import type { StoredDecisionContent } from "#shared/domain/decision-message/stored-decision";
 import { type CleanEvent, EVENT_TYPES } from "#shared/domain/event/index";
 
 /**
@@ -161,12 +162,14 @@ function emailDomain(email: string): string {
 
 /**
  * Builds the decision message for a decided event. Pure: the clock reading (`decidedAt`) and the
- * keyed pseudonymizer come in. `features` are the values the event was scored with (a feature
- * vector's `values`). The result satisfies {@link decisionMessageSchema}.
+ * keyed pseudonymizer come in. `decision` is the engine's, or a stored one whose list entries are
+ * pseudonymized already (stored-decision.ts; both give the same message). `features` are the
+ * values the event was scored with (a feature vector's `values`). The result satisfies
+ * {@link decisionMessageSchema}.
  */
 export function toDecisionMessage(
   event: CleanEvent,
-  decision: EngineDecision,
+  decision: EngineDecision | StoredDecisionContent,
   features: Readonly<Record<string, number | null>>,
   pseudonymizer: Pseudonymizer,
   decidedAt: Date | string,
@@ -211,7 +214,11 @@ export function toDecisionMessage(
       contribution: c.contribution,
       reason: c.reason,
     })),
-    listHits: decision.listHits.map((h) => ({ list: h.list, kind: h.kind, entry: p(h.kind, h.entry) })),
+    listHits: decision.listHits.map((h) => ({
+      list: h.list,
+      kind: h.kind,
+      entry: "entryPseudonym" in h ? h.entryPseudonym : p(h.kind, h.entry),
+    })),
     shadow: {
       action: decision.shadow.action,
       score: decision.shadow.score,

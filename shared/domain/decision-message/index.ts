@@ -5,3 +5,4 @@
  */
 export * from "#shared/domain/decision-message/decision-message";
 export * from "#shared/domain/decision-message/pseudonymize";
+export * from "#shared/domain/decision-message/stored-decision";

@@ -8,6 +8,7 @@ import { type CompiledRuleset, compileRuleset } from "#shared/domain/decision/ru
 import { featureConditions } from "#shared/domain/decision/rules/feature-condition";
 import { rulesDocumentSchema } from "#shared/domain/decision/rules/rule-schema";
 import { stampRules } from "#shared/domain/decision/rules/stamp-rules";
+import { type CompiledRates, compileRates, RatesDocumentError } from "#shared/domain/enrichment/rates";
 import {
   type CompiledFeatureSet,
   compileFeatureSet,
@@ -20,12 +21,15 @@ import {
  */
 
 /**
- * Document kinds in the config table: the rules (with the policy), the lists, the models, and
- * the feature definitions the score function computes (docs/features.md).
+ * Document kinds in the config table: the rules (with the policy), the lists, the models, the
+ * feature definitions the score function computes, and the exchange rates converted features
+ * read (docs/features.md).
  */
-export const DECISION_KINDS = ["rules", "lists", "model", "features"] as const;
+export const DECISION_KINDS = ["rules", "lists", "model", "features", "rates"] as const;
 /** One of DECISION_KINDS. */
 export type DecisionKind = (typeof DECISION_KINDS)[number];
+/** The kinds a fresh deployment is seeded with (rates have no shipped default: they are the operator's). */
+export type SeededKind = Exclude<DecisionKind, "rates">;
 
 /** A document as stored: its config-table version and its content. */
 export interface VersionedDocument {
@@ -55,6 +59,19 @@ export function validateDecisionDocument(
     case "features":
       compileFeatureDocument(document);
       return;
+    case "rates":
+      compileRatesDocument(document);
+      return;
+  }
+}
+
+/** Compiles an exchange-rate table (`rates` kind); throws ConfigValidationError with every problem. */
+export function compileRatesDocument(document: unknown, version?: number): CompiledRates {
+  try {
+    return compileRates(document, version);
+  } catch (error) {
+    if (!(error instanceof RatesDocumentError)) throw error;
+    throw new ConfigValidationError("rates", error.issues);
   }
 }
 
@@ -118,6 +135,7 @@ export class DecisionEngineFactory {
   private readonly listIndexes = new VersionCache<ListIndex>();
   private readonly models = new VersionCache<ReturnType<typeof compileModelDocument>>();
   private readonly featureSets = new VersionCache<CompiledFeatureSet>();
+  private readonly rateTables = new VersionCache<CompiledRates>();
 
   constructor(private readonly options: { readonly engine?: EngineOptions } = {}) {}
 
@@ -149,6 +167,13 @@ export class DecisionEngineFactory {
   features(doc: VersionedDocument): CompiledFeatureSet {
     return this.featureSets.get(doc.version, () =>
       wrap("features", doc.version, () => compileFeatureDocument(doc.document)),
+    );
+  }
+
+  /** The compiled exchange rates of a stored version (cached by version); throws DecisionConfigError. */
+  rates(doc: VersionedDocument): CompiledRates {
+    return this.rateTables.get(doc.version, () =>
+      wrap("rates", doc.version, () => compileRatesDocument(doc.document, doc.version)),
     );
   }
 

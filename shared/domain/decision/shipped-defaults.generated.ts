@@ -45,6 +45,10 @@ export const SHIPPED_RULES: unknown = {
       payment: {
         allowList: ["user", "card"],
       },
+      challenge_outcome: {
+        bands: [],
+        lateEventAction: "pass",
+      },
     },
   },
   rules: [

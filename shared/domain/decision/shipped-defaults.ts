@@ -1,4 +1,4 @@
-import type { DecisionKind } from "#shared/domain/decision/documents";
+import type { SeededKind } from "#shared/domain/decision/documents";
 import {
   SHIPPED_LISTS,
   SHIPPED_MODEL,
@@ -12,7 +12,7 @@ import { DEFAULT_FEATURE_SET } from "#shared/domain/features/index";
  * compiles. Generated from `config/defaults/` (rules, lists, model); the feature set is
  * `DEFAULT_FEATURE_SET`. Bundles carry it without file access or a YAML parser.
  */
-export const SHIPPED_DEFAULTS: Readonly<Record<DecisionKind, unknown>> = {
+export const SHIPPED_DEFAULTS: Readonly<Record<SeededKind, unknown>> = {
   rules: SHIPPED_RULES,
   lists: SHIPPED_LISTS,
   model: SHIPPED_MODEL,

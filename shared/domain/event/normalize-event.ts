@@ -77,6 +77,14 @@ export function normalizeEvent(event: RiskEvent): NormalizeResult {
       const coupon = { campaignId: event.campaignId, couponId: event.couponId };
       return { ok: true, event: { ...head, type: event.type, ...actor, ...coupon, ...context } };
     }
+    case "challenge_outcome": {
+      const challenge = {
+        challengedEventId: event.challengedEventId,
+        challengeKind: event.challengeKind,
+        challengeOutcome: event.challengeOutcome,
+      };
+      return { ok: true, event: { ...head, type: event.type, ...actor, ...challenge, ...context } };
+    }
   }
 }
 

@@ -22,8 +22,18 @@ export const SCHEMA_VERSION = 1;
 /** Versions `decodeRecord` accepts. */
 export const SUPPORTED_SCHEMA_VERSIONS: readonly number[] = [SCHEMA_VERSION];
 
-/** The business scenarios Vigil scores. */
-export const EVENT_TYPES = ["register", "login", "order", "payment", "coupon_claim"] as const;
+/**
+ * The business scenarios Vigil scores. `challenge_outcome` is what became of an SMS or face
+ * challenge a decision asked for: decided like any event, and turned into a label (docs/labels.md).
+ */
+export const EVENT_TYPES = [
+  "register",
+  "login",
+  "order",
+  "payment",
+  "coupon_claim",
+  "challenge_outcome",
+] as const;
 
 /** One of EVENT_TYPES. */
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -186,6 +196,15 @@ export const paymentEventSchema = z
       "CardFingerprint",
       "Token or keyed hash identifying the card. Never the card number.",
     ).optional(),
+    cardBin: z
+      .string()
+      .regex(/^[0-9]{6,8}$/)
+      .optional()
+      .meta({
+        id: "CardBin",
+        description:
+          "The card's bank identification number: its first 6 or 8 digits (issuer and product), never more.",
+      }),
     ...optional,
   })
   .meta({ id: "PaymentEvent", title: "payment" });
@@ -202,6 +221,35 @@ export const couponClaimEventSchema = z
   })
   .meta({ id: "CouponClaimEvent", title: "coupon_claim" });
 
+/** The kinds of challenge a decision can ask for (`challenge_sms`, `challenge_face`). */
+export const CHALLENGE_KINDS = ["sms", "face"] as const;
+/** What became of a challenge. */
+export const CHALLENGE_OUTCOMES = ["passed", "failed", "abandoned"] as const;
+
+/**
+ * The result of a challenge, reported by the system that ran it (for the session of the
+ * challenged event: its user, IP and device).
+ */
+export const challengeOutcomeEventSchema = z
+  .strictObject({
+    ...common,
+    type: z.literal("challenge_outcome"),
+    ...actor,
+    challengedEventId: identifier(
+      "ChallengedEventId",
+      "The eventId of the decision that asked for the challenge.",
+    ),
+    challengeKind: z
+      .enum(CHALLENGE_KINDS)
+      .meta({ description: "sms (one-time code) or face (verification)." }),
+    challengeOutcome: z.enum(CHALLENGE_OUTCOMES).meta({
+      description:
+        "passed, failed (wrong code, no face match), or abandoned (no answer before the challenge expired).",
+    }),
+    ...optional,
+  })
+  .meta({ id: "ChallengeOutcomeEvent", title: "challenge_outcome" });
+
 /** Per-type schemas, for dispatch on `type` before validation. */
 export const EVENT_SCHEMAS = {
   register: registerEventSchema,
@@ -209,6 +257,7 @@ export const EVENT_SCHEMAS = {
   order: orderEventSchema,
   payment: paymentEventSchema,
   coupon_claim: couponClaimEventSchema,
+  challenge_outcome: challengeOutcomeEventSchema,
 } as const satisfies Record<EventType, z.ZodType>;
 
 /** The whole contract as a union discriminated by `type`. */
@@ -219,6 +268,7 @@ export const riskEventSchema = z
     orderEventSchema,
     paymentEventSchema,
     couponClaimEventSchema,
+    challengeOutcomeEventSchema,
   ])
   .meta({
     title: "Vigil risk event",
@@ -232,6 +282,7 @@ export type LoginEvent = z.infer<typeof loginEventSchema>;
 export type OrderEvent = z.infer<typeof orderEventSchema>;
 export type PaymentEvent = z.infer<typeof paymentEventSchema>;
 export type CouponClaimEvent = z.infer<typeof couponClaimEventSchema>;
+export type ChallengeOutcomeEvent = z.infer<typeof challengeOutcomeEventSchema>;
 /** The `attributes` map. */
 export type EventAttributes = NonNullable<RiskEvent["attributes"]>;
 /** The `geo` object. */
@@ -250,3 +301,4 @@ export type CleanLoginEvent = Normalized<LoginEvent>;
 export type CleanOrderEvent = Normalized<OrderEvent>;
 export type CleanPaymentEvent = Normalized<PaymentEvent>;
 export type CleanCouponClaimEvent = Normalized<CouponClaimEvent>;
+export type CleanChallengeOutcomeEvent = Normalized<ChallengeOutcomeEvent>;

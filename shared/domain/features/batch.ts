@@ -250,10 +250,11 @@ export function foldEntity(
   return { changed, readings, redelivered };
 }
 
-/** The feature vector of every `new` record, from the readings of all the entities it touched. */
+/** The feature vector of every `new` record, from the readings of all the entities it touched and its link counts. */
 export function buildVectors(
   plan: BatchPlan,
   folds: ReadonlyArray<{ readonly work: EntityWork; readonly result: FoldResult }>,
+  links: ReadonlyMap<number, ReadonlyMap<string, FeatureReading>> = new Map(),
 ): Map<string, FeatureVector> {
   const values = new Map<number, Record<string, number | null>>();
   const saturated = new Map<number, string[]>();
@@ -279,6 +280,15 @@ export function buildVectors(
       });
     }
     for (const index of result.redelivered) redelivered.add(index);
+  }
+  for (const [index, readings] of links) {
+    const v = values.get(index);
+    if (!v) continue;
+    for (const [id, r] of readings) {
+      v[id] = r.value;
+      if (r.saturated) saturated.get(index)?.push(id);
+      if (r.late) late.get(index)?.push(id);
+    }
   }
   // Lists in feature set order, whatever order the entities were folded in.
   const position = new Map(plan.set.features.map((f, i) => [f.id, i]));

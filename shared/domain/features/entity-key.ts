@@ -1,6 +1,6 @@
 import type { CleanEvent } from "#shared/domain/event/index";
 import type { CompiledFeatureSet, EntityGroup, EntityType } from "#shared/domain/features/definition";
-import { KEY_FIELDS, type KeyField } from "#shared/domain/features/fields";
+import { canonicalFieldOrder, type KeyField } from "#shared/domain/features/fields";
 
 /**
  * The partition key of an entity item: `<entity type>#<value>` for one key field
@@ -43,7 +43,7 @@ export function resolveEntity(
   written.forEach((field, i) => {
     byField.set(field, values[i] as string);
   });
-  const canonical = KEY_FIELDS.filter((field) => byField.has(field));
+  const canonical = canonicalFieldOrder([...byField.keys()]);
   const group = set.groups.find((g) => g.entity.name === canonical.join("+"));
   if (!group || canonical.length !== written.length) {
     const known = set.groups.map((g) => g.entity.name).join(", ");

@@ -1,5 +1,10 @@
 import type { AggregationType, CompiledFeature, EntityGroup } from "#shared/domain/features/definition";
-import { type EntityState, readWindow } from "#shared/domain/features/entity-state";
+import {
+  type EntityState,
+  readConvertedSum,
+  readRateRatio,
+  readWindow,
+} from "#shared/domain/features/entity-state";
 import { isLate, type LatenessAllowance, reachMs, windowRange } from "#shared/domain/features/window";
 
 /** One feature of an entity as a reader at a given time sees it (`vigil features show`). */
@@ -10,7 +15,9 @@ export interface FeatureSnapshot {
   /**
    * The value over the window ending at the reader's bucket: a number (null for first/last
    * seen of an empty window); for sums, per series (currency, or "" for attributes) with data
-   * in the window. null when the reader is late.
+   * in the window, or `{ <reference currency>: total }` for converted sums; for value ratios the
+   * baseline (mean or maximum) per series; for time-since the time since the latest event (ms);
+   * for rate ratios the ratio as a reader that does not count. null when the reader is late.
    */
   readonly value: number | null | Readonly<Record<string, number>>;
   readonly saturated: boolean;
@@ -47,6 +54,32 @@ function snapshotFeature(
   };
   if (isLate(atMs, fs?.horizon, f, reachMs(f, allowance)))
     return { ...base, value: null, saturated: false, late: true };
+  if (f.aggregation === "sum" && f.referenceCurrency !== undefined) {
+    const reading = readConvertedSum(fs, f, atMs);
+    return {
+      ...base,
+      value: { [f.referenceCurrency]: reading.value ?? 0 },
+      saturated: reading.saturated,
+      late: false,
+    };
+  }
+  if (f.aggregation === "timeSince") {
+    const last = readWindow(fs, f, atMs, "").value;
+    return { ...base, value: last === null ? null : atMs - last, saturated: false, late: false };
+  }
+  if (f.aggregation === "rateRatio") {
+    return { ...base, value: readRateRatio(fs, f, atMs).value, saturated: false, late: false };
+  }
+  if (f.aggregation === "valueRatio") {
+    const value: Record<string, number> = {};
+    if (fs?.kind === "values") {
+      for (const series of [...fs.series.keys()].sort()) {
+        const reading = readWindow(fs, f, atMs, series);
+        if (reading.value !== null) value[series] = reading.value;
+      }
+    }
+    return { ...base, value, saturated: false, late: false };
+  }
   if (f.aggregation === "sum") {
     const value: Record<string, number> = {};
     let saturated = false;

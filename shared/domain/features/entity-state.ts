@@ -67,8 +67,22 @@ export interface DistinctState {
   threshold: SightingKey | undefined;
 }
 
+/** Count, sum and maximum of the values counted into one bucket (value ratios). */
+export interface ValueStats {
+  count: number;
+  sum: number;
+  max: number;
+}
+
+/** Value ratio: per series (currency, or "" for attributes) the count, sum and maximum per bucket. */
+export interface ValuesState {
+  readonly kind: "values";
+  horizon: number;
+  readonly series: Map<string, Map<number, ValueStats>>;
+}
+
 /** One feature's state; `horizon` is the latest event time counted into it. */
-export type FeatureState = CountState | SumState | SeenState | DistinctState;
+export type FeatureState = CountState | SumState | SeenState | DistinctState | ValuesState;
 
 /** The state of a feature this code does not define (another deployed version's): kept opaque. */
 export interface CarriedState {
@@ -127,6 +141,12 @@ function cloneFeatureState(fs: FeatureState): FeatureState {
       for (const [name, buckets] of fs.series) series.set(name, new Map(buckets));
       return { kind: "sum", horizon: fs.horizon, series };
     }
+    case "values": {
+      const series = new Map<string, Map<number, ValueStats>>();
+      for (const [name, buckets] of fs.series)
+        series.set(name, new Map([...buckets].map(([b, v]) => [b, { ...v }])));
+      return { kind: "values", horizon: fs.horizon, series };
+    }
     case "distinct": {
       const elements = new Map<string, number[]>();
       for (const [value, buckets] of fs.elements) elements.set(value, [...buckets]);
@@ -157,8 +177,8 @@ const LATE: FeatureReading = { value: null, saturated: false, late: true };
  * returns what it read from each feature of the group (in group order) when `mode.read`.
  * For each feature: the event counts when it passes the filter and carries the aggregated field,
  * whatever its time; it reads the window [bucket(t) − N + 1, bucket(t)] including itself
- * (lastSeen: excluding itself), unless it is late (bucket(t) < bucket(H − R), H the horizon
- * before it): then it reads null.
+ * (lastSeen, timeSince and valueRatio: excluding itself), unless it is late (bucket(t) <
+ * bucket(H − R), H the horizon before it): then it reads null.
  */
 export function applyEvent(
   state: EntityState,
@@ -175,7 +195,7 @@ export function applyEvent(
       readings !== undefined &&
       isLate(timeMs, state.features.get(f.stateKey)?.horizon, f, reachMs(f, allowance));
     const previous =
-      readings && !late && f.aggregation === "lastSeen"
+      readings && !late && f.readsBeforeCount
         ? readFeature(state.features.get(f.stateKey), f, event, timeMs)
         : undefined;
     if (mode.count && f.accepts(event) && addContribution(state, f, event, timeMs)) changed = true;
@@ -191,7 +211,9 @@ function addContribution(state: EntityState, f: CompiledFeature, event: CleanEve
   const bucket = bucketIndex(timeMs, f.bucketMs);
   const existing = state.features.get(f.stateKey);
   let fs: FeatureState;
-  switch (f.aggregation) {
+  switch (f.stateKind) {
+    case "none":
+      return false;
     case "count": {
       const s = (existing as CountState | undefined) ?? {
         kind: "count",
@@ -212,15 +234,33 @@ function addContribution(state: EntityState, f: CompiledFeature, event: CleanEve
       fs = s;
       break;
     }
+    case "values": {
+      const addend = f.addend?.(event);
+      if (!addend) return false;
+      const s = (existing as ValuesState | undefined) ?? {
+        kind: "values",
+        horizon: timeMs,
+        series: new Map(),
+      };
+      const buckets = s.series.get(addend.series) ?? new Map<number, ValueStats>();
+      const stats = buckets.get(bucket);
+      if (stats) {
+        stats.count++;
+        stats.sum = clampSafe(stats.sum + addend.value);
+        stats.max = Math.max(stats.max, addend.value);
+      } else {
+        buckets.set(bucket, { count: 1, sum: addend.value, max: addend.value });
+      }
+      s.series.set(addend.series, buckets);
+      fs = s;
+      break;
+    }
     case "firstSeen":
     case "lastSeen": {
-      const s = (existing as SeenState | undefined) ?? {
-        kind: f.aggregation,
-        horizon: timeMs,
-        buckets: new Map(),
-      };
+      const kind = f.stateKind;
+      const s = (existing as SeenState | undefined) ?? { kind, horizon: timeMs, buckets: new Map() };
       const current = s.buckets.get(bucket);
-      const keep = f.aggregation === "firstSeen" ? Math.min : Math.max;
+      const keep = kind === "firstSeen" ? Math.min : Math.max;
       s.buckets.set(bucket, current === undefined ? timeMs : keep(current, timeMs));
       fs = s;
       break;
@@ -305,12 +345,157 @@ function readFeature(
   event: CleanEvent,
   timeMs: number,
 ): FeatureReading {
-  if (f.aggregation === "sum") {
-    const series = f.series?.(event);
-    if (series === undefined) return NOT_APPLICABLE;
-    return readWindow(fs, f, timeMs, series);
+  switch (f.aggregation) {
+    case "sum": {
+      if (f.referenceCurrency !== undefined) return readConvertedSum(fs, f, timeMs);
+      const series = f.series?.(event);
+      if (series === undefined) return NOT_APPLICABLE;
+      return readWindow(fs, f, timeMs, series);
+    }
+    case "timeSince": {
+      const last = readWindow(fs, f, timeMs, "").value;
+      return { value: last === null ? null : timeMs - last, saturated: false, late: false };
+    }
+    case "valueRatio":
+      return readValueRatio(fs, f, event, timeMs);
+    case "rateRatio":
+      return readRateRatio(fs, f, timeMs);
+    default:
+      return readWindow(fs, f, timeMs, "");
   }
-  return readWindow(fs, f, timeMs, "");
+}
+
+/**
+ * A sum of amounts in the reference currency: each currency's sum over the window converted
+ * (rounded half to even to the reference currency's minor unit) and added. A currency the rates
+ * lack is left out and the reading flagged saturated (amounts are never negative: a lower bound).
+ */
+export function readConvertedSum(
+  fs: FeatureState | undefined,
+  f: CompiledFeature,
+  timeMs: number,
+): FeatureReading {
+  const { first, last } = windowRange(timeMs, f);
+  let total = 0;
+  let saturated = false;
+  if (fs?.kind === "sum") {
+    for (const [series, buckets] of fs.series) {
+      let sum = 0;
+      let any = false;
+      for (const [b, n] of buckets) {
+        if (b < first || b > last) continue;
+        any = true;
+        if (n === Number.MAX_SAFE_INTEGER || n === -Number.MAX_SAFE_INTEGER) saturated = true;
+        sum += n;
+      }
+      if (!any) continue;
+      const converted = convertAmount(f, clampSafe(sum), series);
+      if (converted === undefined) saturated = true;
+      else total += converted;
+    }
+  }
+  const clamped = clampSafe(total);
+  return { value: clamped, saturated: saturated || clamped !== total, late: false };
+}
+
+/** Minor units of `series` in the feature's reference currency; undefined when no rate converts them. */
+export function convertAmount(f: CompiledFeature, minor: number, series: string): number | undefined {
+  const to = f.referenceCurrency;
+  if (to === undefined || series === to) return minor;
+  return f.converter?.convert(minor, series, to);
+}
+
+/**
+ * This event's value against the other events' values in the window (read before its own):
+ * value × n ÷ sum (baseline mean) or value ÷ max (baseline max). Null when the event carries no
+ * value, when fewer than minEvents others make the baseline, or when the baseline is 0. With a
+ * reference currency every currency is converted; without, only the event's own currency counts.
+ */
+function readValueRatio(
+  fs: FeatureState | undefined,
+  f: CompiledFeature,
+  event: CleanEvent,
+  timeMs: number,
+): FeatureReading {
+  const own = f.addend?.(event);
+  if (own === undefined) return NOT_APPLICABLE;
+  const value = convertAmount(f, own.value, own.series);
+  if (value === undefined) return { value: null, saturated: true, late: false };
+  const { first, last } = windowRange(timeMs, f);
+  let count = 0;
+  let sum = 0;
+  let max = 0;
+  let saturated = false;
+  if (fs?.kind === "values") {
+    for (const [series, buckets] of fs.series) {
+      if (f.referenceCurrency === undefined && series !== own.series) continue;
+      let n = 0;
+      let s = 0;
+      let m = 0;
+      for (const [b, stats] of buckets) {
+        if (b < first || b > last) continue;
+        n += stats.count;
+        s += stats.sum;
+        m = Math.max(m, stats.max);
+        if (stats.sum === Number.MAX_SAFE_INTEGER) saturated = true;
+      }
+      if (n === 0) continue;
+      const convertedSum = convertAmount(f, clampSafe(s), series);
+      const convertedMax = convertAmount(f, m, series);
+      if (convertedSum === undefined || convertedMax === undefined) {
+        saturated = true;
+        continue;
+      }
+      count += n;
+      sum += convertedSum;
+      max = Math.max(max, convertedMax);
+    }
+  }
+  return { value: valueRatioOf(f, value, count, clampSafe(sum), max), saturated, late: false };
+}
+
+/** The value-ratio formula (docs/features.md, "Ratios"): the same expression in the reference. */
+export function valueRatioOf(
+  f: CompiledFeature,
+  value: number,
+  count: number,
+  sum: number,
+  max: number,
+): number | null {
+  if (count < (f.minEvents ?? 1)) return null;
+  if (f.baseline === "max") return max === 0 ? null : value / max;
+  return sum === 0 ? null : (value * count) / sum;
+}
+
+/**
+ * Events in the recent window (the feature's window, the event included) against the events of
+ * the baseline before it, per bucket: recent × (Nb − Nw) ÷ (Nw × baseline). Null when the
+ * baseline holds fewer than minBaseline events.
+ */
+export function readRateRatio(
+  fs: FeatureState | undefined,
+  f: CompiledFeature,
+  timeMs: number,
+): FeatureReading {
+  const { first, last } = windowRange(timeMs, f);
+  const recentFirst = last - (f.recentBuckets ?? 1) + 1;
+  let recent = 0;
+  let baseline = 0;
+  if (fs?.kind === "count") {
+    for (const [b, n] of fs.buckets) {
+      if (b < first || b > last) continue;
+      if (b >= recentFirst) recent += n;
+      else baseline += n;
+    }
+  }
+  return { value: rateRatioOf(f, recent, baseline), saturated: false, late: false };
+}
+
+/** The rate-ratio formula (docs/features.md, "Ratios"): the same expression in the reference. */
+export function rateRatioOf(f: CompiledFeature, recent: number, baseline: number): number | null {
+  const nw = f.recentBuckets ?? 1;
+  if (baseline < (f.minBaseline ?? 1)) return null;
+  return (recent * (f.buckets - nw)) / (nw * baseline);
 }
 
 /**
@@ -325,7 +510,7 @@ export function readWindow(
   series: string,
 ): FeatureReading {
   const { first, last } = windowRange(timeMs, f);
-  switch (f.aggregation) {
+  switch (f.stateKind) {
     case "count": {
       let total = 0;
       if (fs?.kind === "count") for (const [b, n] of fs.buckets) if (b >= first && b <= last) total += n;
@@ -348,10 +533,10 @@ export function readWindow(
     case "firstSeen":
     case "lastSeen": {
       let best: number | null = null;
-      if (fs?.kind === f.aggregation) {
+      if (fs?.kind === f.stateKind) {
         for (const [b, t] of fs.buckets) {
           if (b < first || b > last) continue;
-          if (best === null || (f.aggregation === "firstSeen" ? t < best : t > best)) best = t;
+          if (best === null || (f.stateKind === "firstSeen" ? t < best : t > best)) best = t;
         }
       }
       return { value: best, saturated: false, late: false };
@@ -369,7 +554,38 @@ export function readWindow(
       }
       return { value: count, saturated, late: false };
     }
+    case "values": {
+      // The baseline of a reader without a value of its own: the mean or maximum of the series.
+      const buckets = fs?.kind === "values" ? fs.series.get(series) : undefined;
+      let n = 0;
+      let s = 0;
+      let m = 0;
+      for (const [b, stats] of buckets ?? []) {
+        if (b < first || b > last) continue;
+        n += stats.count;
+        s += stats.sum;
+        m = Math.max(m, stats.max);
+      }
+      if (n === 0) return { value: null, saturated: false, late: false };
+      return { value: f.baseline === "max" ? m : clampSafe(s) / n, saturated: false, late: false };
+    }
+    case "none":
+      return NOT_APPLICABLE;
   }
+}
+
+/** The distinct values of a distinct-count feature seen in the window of a reader at `timeMs`, sorted. */
+export function distinctValuesInWindow(
+  fs: FeatureState | undefined,
+  f: CompiledFeature,
+  timeMs: number,
+): string[] {
+  if (fs?.kind !== "distinct") return [];
+  const { first, last } = windowRange(timeMs, f);
+  return [...fs.elements]
+    .filter(([, buckets]) => seenWithin(buckets, first, last))
+    .map(([value]) => value)
+    .sort();
 }
 
 /** Whether an ascending bucket list has an entry in [first, last]. */
@@ -445,6 +661,12 @@ function pruneFeature(fs: FeatureState, cutoff: number): void {
     case "sum":
       for (const [name, buckets] of fs.series) {
         pruneBuckets(buckets);
+        if (buckets.size === 0) fs.series.delete(name);
+      }
+      return;
+    case "values":
+      for (const [name, buckets] of fs.series) {
+        for (const b of buckets.keys()) if (b < cutoff) buckets.delete(b);
         if (buckets.size === 0) fs.series.delete(name);
       }
       return;

@@ -1,7 +1,9 @@
 import type { CleanEvent } from "#shared/domain/event/index";
-import type { CompiledFeature, CompiledFeatureSet } from "#shared/domain/features/definition";
+import type { CompiledFeature, CompiledFeatureSet, LinkedFeature } from "#shared/domain/features/definition";
 import type { FeatureSnapshot } from "#shared/domain/features/entity-snapshot";
+import { convertAmount, rateRatioOf, valueRatioOf } from "#shared/domain/features/entity-state";
 import type { FeatureVector } from "#shared/domain/features/feature-vector";
+import type { TextAccessor } from "#shared/domain/features/fields";
 import { DEFAULT_LATENESS_ALLOWANCE, type LatenessAllowance } from "#shared/domain/features/window";
 
 /**
@@ -10,8 +12,10 @@ import { DEFAULT_LATENESS_ALLOWANCE, type LatenessAllowance } from "#shared/doma
  * are no batches, shards or retries: one call per event, in processing order. Tests run the real
  * store and this side by side and require equal values for every feature of every event.
  *
- * Deliberately written without the store's helpers (window math, state transition) so that a
- * mistake there cannot hide by being made twice.
+ * Deliberately written without the store's helpers (window math, state transition, batch
+ * planning, link resolution) so that a mistake there cannot hide by being made twice. It shares
+ * with the store only what is the definition itself: the compiled accessors (which fields an event
+ * carries, derived keys), the currency converter and the two ratio formulas.
  *
  * Where the store prunes, the reference keeps everything, and gives the same values because of
  * the rule the store's pruning relies on: an event whose bucket lies before the bucket of
@@ -22,7 +26,7 @@ import { DEFAULT_LATENESS_ALLOWANCE, type LatenessAllowance } from "#shared/doma
 interface LoggedEvent {
   readonly time: number;
   readonly bucket: number;
-  /** Sums: series and addend. */
+  /** Sums and value ratios: series and addend. */
   readonly series: string;
   readonly addend: number;
 }
@@ -42,11 +46,20 @@ interface ReferenceState {
 export class ReferenceFeatures {
   private readonly states = new Map<string, ReferenceState>();
   private readonly seen = new Set<string>();
+  /** Key readers by entity type name. */
+  private readonly keyReaders = new Map<string, readonly TextAccessor[]>();
+  private readonly links = new Map<string, LinkedFeature>();
 
   constructor(
     private readonly set: CompiledFeatureSet,
     private readonly allowance: LatenessAllowance = DEFAULT_LATENESS_ALLOWANCE,
-  ) {}
+  ) {
+    for (const group of set.groups) this.keyReaders.set(group.entity.name, group.keys);
+    for (const link of set.linked) {
+      this.keyReaders.set(link.feature.entity.name, link.keys);
+      this.links.set(link.feature.id, link);
+    }
+  }
 
   /**
    * Processes the first delivery of an event and returns the values it reads; a later event with
@@ -60,8 +73,9 @@ export class ReferenceFeatures {
     const saturated: string[] = [];
     const late: string[] = [];
     for (const f of this.set.features) {
-      const key = keyOf(f, event);
-      if (key === undefined) {
+      const key = this.keyOf(f, event);
+      if (key === undefined || f.stateKind === "none") {
+        // Link counts read the other features' states after the event counted into all of them.
         values[f.id] = null;
         continue;
       }
@@ -73,26 +87,34 @@ export class ReferenceFeatures {
         late.push(f.id);
         continue;
       }
-      const series = f.aggregation === "sum" ? f.series?.(event) : "";
       let result: { value: number | null; saturated: boolean };
-      if (f.aggregation === "lastSeen") {
-        result = this.compute(f, st, t, "");
+      if (f.readsBeforeCount) {
+        result = this.valueOf(f, st, event, t);
         this.count(f, st, event, t);
       } else {
         this.count(f, st, event, t);
-        result = series === undefined ? { value: null, saturated: false } : this.compute(f, st, t, series);
+        result = this.valueOf(f, st, event, t);
       }
       values[f.id] = result.value;
       if (result.saturated) saturated.push(f.id);
+    }
+    for (const f of this.set.features) {
+      const link = this.links.get(f.id);
+      const key = this.keyOf(f, event);
+      if (!link || key === undefined) continue;
+      const result = this.linkCount(link, key, event, t);
+      values[f.id] = result.value;
+      if (result.late) late.push(f.id);
+      else if (result.saturated) saturated.push(f.id);
     }
     return { version: this.set.version, values, saturated, late };
   }
 
   /** Every feature of an entity as a reader at `atMs` sees it. */
   read(entityType: string, keyValues: readonly string[], atMs: number): FeatureSnapshot[] {
-    const features = this.set.features.filter((f) => f.entity.name === entityType);
+    const features = this.set.features.filter((f) => f.entity.name === entityType && f.stateKind !== "none");
     return features.map((f) => {
-      const st = this.state(f, JSON.stringify(keyValues));
+      const st = this.stateOf(f, JSON.stringify(keyValues));
       const base = {
         id: f.id,
         aggregation: f.aggregation,
@@ -100,6 +122,30 @@ export class ReferenceFeatures {
         horizon: st.horizon ?? null,
       };
       if (this.late(f, st, atMs)) return { ...base, value: null, saturated: false, late: true };
+      if (f.aggregation === "sum" && f.referenceCurrency !== undefined) {
+        const r = this.convertedSum(f, st, atMs);
+        return {
+          ...base,
+          value: { [f.referenceCurrency]: r.value ?? 0 },
+          saturated: r.saturated,
+          late: false,
+        };
+      }
+      if (f.aggregation === "timeSince" || f.aggregation === "rateRatio") {
+        return { ...base, ...this.valueOf(f, st, undefined, atMs), saturated: false, late: false };
+      }
+      if (f.aggregation === "valueRatio") {
+        const value: Record<string, number> = {};
+        const inside = st.log.filter((e) => inWindow(f, e.bucket, atMs));
+        for (const name of [...new Set(inside.map((e) => e.series))].sort()) {
+          const mine = inside.filter((e) => e.series === name);
+          value[name] =
+            f.baseline === "max"
+              ? Math.max(...mine.map((e) => e.addend))
+              : clamp(mine.reduce((sum, e) => sum + e.addend, 0)) / mine.length;
+        }
+        return { ...base, value, saturated: false, late: false };
+      }
       if (f.aggregation === "sum") {
         const value: Record<string, number> = {};
         let saturated = false;
@@ -123,6 +169,18 @@ export class ReferenceFeatures {
     });
   }
 
+  /** The JSON array of the event's key values of the feature's entity, or undefined when it lacks one. */
+  private keyOf(f: CompiledFeature, event: CleanEvent): string | undefined {
+    const readers = this.keyReaders.get(f.entity.name) ?? [];
+    const values: string[] = [];
+    for (const read of readers) {
+      const value = read(event);
+      if (value === undefined) return undefined;
+      values.push(value);
+    }
+    return JSON.stringify(values);
+  }
+
   /**
    * A reader at t is late when its bucket is before the bucket of H − R, where H is the latest
    * event time counted before it and R = lateness + processing lag + future skew.
@@ -131,6 +189,10 @@ export class ReferenceFeatures {
     if (st.horizon === undefined) return false;
     const reach = f.latenessMs + this.allowance.processingLagMs + this.allowance.maxFutureSkewMs;
     return Math.floor(t / f.bucketMs) < Math.floor((st.horizon - reach) / f.bucketMs);
+  }
+
+  private stateOf(f: CompiledFeature, key: string): ReferenceState {
+    return this.state(f, key);
   }
 
   private state(f: CompiledFeature, key: string): ReferenceState {
@@ -146,7 +208,7 @@ export class ReferenceFeatures {
   private count(f: CompiledFeature, st: ReferenceState, event: CleanEvent, t: number): void {
     if (!f.accepts(event)) return;
     const bucket = Math.floor(t / f.bucketMs);
-    if (f.aggregation === "sum") {
+    if (f.aggregation === "sum" || f.aggregation === "valueRatio") {
       const addend = f.addend?.(event);
       if (!addend) return;
       st.log.push({ time: t, bucket, series: addend.series, addend: addend.value });
@@ -192,6 +254,114 @@ export class ReferenceFeatures {
     }
   }
 
+  /** What an event (or, without one, a reader) at t reads from a feature. */
+  private valueOf(
+    f: CompiledFeature,
+    st: ReferenceState,
+    event: CleanEvent | undefined,
+    t: number,
+  ): { value: number | null; saturated: boolean } {
+    switch (f.aggregation) {
+      case "sum": {
+        if (f.referenceCurrency !== undefined) return this.convertedSum(f, st, t);
+        const series = event === undefined ? undefined : f.series?.(event);
+        return series === undefined ? { value: null, saturated: false } : this.compute(f, st, t, series);
+      }
+      case "timeSince": {
+        const last = this.compute(f, st, t, "").value;
+        return { value: last === null ? null : t - last, saturated: false };
+      }
+      case "rateRatio": {
+        const own = Math.floor(t / f.bucketMs);
+        const recentFirst = own - (f.recentBuckets ?? 1) + 1;
+        const inside = st.log.filter((e) => inWindow(f, e.bucket, t));
+        const recent = inside.filter((e) => e.bucket >= recentFirst).length;
+        return { value: rateRatioOf(f, recent, inside.length - recent), saturated: false };
+      }
+      case "valueRatio": {
+        const own = event === undefined ? undefined : f.addend?.(event);
+        if (own === undefined) return { value: null, saturated: false };
+        const value = convertAmount(f, own.value, own.series);
+        if (value === undefined) return { value: null, saturated: true };
+        const inside = st.log.filter(
+          (e) => inWindow(f, e.bucket, t) && (f.referenceCurrency !== undefined || e.series === own.series),
+        );
+        let count = 0;
+        let sum = 0;
+        let max = 0;
+        let saturated = false;
+        for (const name of new Set(inside.map((e) => e.series))) {
+          const mine = inside.filter((e) => e.series === name);
+          const total = mine.reduce((s, e) => s + e.addend, 0);
+          if (!Number.isSafeInteger(total)) saturated = true;
+          const convertedSum = convertAmount(f, clamp(total), name);
+          const convertedMax = convertAmount(f, Math.max(...mine.map((e) => e.addend)), name);
+          if (convertedSum === undefined || convertedMax === undefined) {
+            saturated = true;
+            continue;
+          }
+          count += mine.length;
+          sum += convertedSum;
+          max = Math.max(max, convertedMax);
+        }
+        return { value: valueRatioOf(f, value, count, clamp(sum), max), saturated };
+      }
+      default:
+        return this.compute(f, st, t, "");
+    }
+  }
+
+  /** Each currency's window sum converted to the reference currency; a currency without a rate is left out (saturated). */
+  private convertedSum(
+    f: CompiledFeature,
+    st: ReferenceState,
+    t: number,
+  ): { value: number | null; saturated: boolean } {
+    const inside = st.log.filter((e) => inWindow(f, e.bucket, t));
+    let total = 0;
+    let saturated = false;
+    for (const name of new Set(inside.map((e) => e.series))) {
+      const sum = inside.filter((e) => e.series === name).reduce((s, e) => s + e.addend, 0);
+      if (!Number.isSafeInteger(sum)) saturated = true;
+      const converted = convertAmount(f, clamp(sum), name);
+      if (converted === undefined) saturated = true;
+      else total += converted;
+    }
+    return { value: clamp(total), saturated: saturated || !Number.isSafeInteger(total) };
+  }
+
+  /**
+   * A link count: the values of the first step's feature in the event's window, then for each the
+   * values of the next step's feature keyed by it, and so on; the last step's values other than
+   * the event's own, counted. Late when a step's state is late for the reader; saturated when a
+   * step's set was capped.
+   */
+  private linkCount(
+    link: LinkedFeature,
+    key: string,
+    event: CleanEvent,
+    t: number,
+  ): { value: number | null; saturated: boolean; late: boolean } {
+    let keys = [key];
+    let saturated = false;
+    let values = new Set<string>();
+    for (const step of link.steps) {
+      values = new Set<string>();
+      for (const k of keys) {
+        const st = this.state(step, k);
+        if (this.late(step, st, t)) return { value: null, saturated: false, late: true };
+        for (const [value, buckets] of st.kept) {
+          if ([...buckets].some((b) => inWindow(step, b, t))) values.add(value);
+        }
+        if ([...st.marks].some((b) => inWindow(step, b, t))) saturated = true;
+      }
+      keys = [...values].map((value) => JSON.stringify([value]));
+    }
+    const self = link.self(event);
+    if (self !== undefined) values.delete(self);
+    return { value: values.size, saturated, late: false };
+  }
+
   private compute(
     f: CompiledFeature,
     st: ReferenceState,
@@ -199,9 +369,12 @@ export class ReferenceFeatures {
     series: string,
   ): { value: number | null; saturated: boolean } {
     const inside = st.log.filter((e) => inWindow(f, e.bucket, t));
-    switch (f.aggregation) {
+    switch (f.stateKind) {
       case "count":
         return { value: inside.length, saturated: false };
+      case "none":
+      case "values":
+        return { value: null, saturated: false };
       case "sum": {
         const total = inside.filter((e) => e.series === series).reduce((s, e) => s + e.addend, 0);
         return Number.isSafeInteger(total)
@@ -233,17 +406,6 @@ function inWindow(f: CompiledFeature, bucket: number, t: number): boolean {
   return bucket <= own && bucket > own - f.buckets;
 }
 
-function keyOf(f: CompiledFeature, event: CleanEvent): string | undefined {
-  const values: string[] = [];
-  for (const field of f.entity.fields) {
-    const value = readKey(event, field);
-    if (value === undefined) return undefined;
-    values.push(value);
-  }
-  return JSON.stringify(values);
-}
-
-function readKey(event: CleanEvent, field: string): string | undefined {
-  const v = (event as unknown as Record<string, unknown>)[field];
-  return typeof v === "string" ? v : undefined;
+function clamp(n: number): number {
+  return Math.max(-Number.MAX_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, n));
 }

@@ -97,6 +97,14 @@ export function subjectKey(subject: Label["subject"]): string {
 }
 
 /**
+ * The labels table's sort key: observedAt (UTC with milliseconds, fixed width) then labelId, so a
+ * subject's labels sort by the time they became known and the same label always has the same key.
+ */
+export function labelSortKey(label: Pick<Label, "observedAt" | "labelId">): string {
+  return `${label.observedAt}#${label.labelId}`;
+}
+
+/**
  * The id a label gets when none is given: 24 hex digits of SHA-256 over its content (subject,
  * value, category, source, time, author), so the same fact imported twice is stored once.
  */

@@ -18,6 +18,9 @@ describe("DynamoDbDecisionStore on DynamoDB Local", () => {
     await stack?.stop();
   });
 
+  // From the clock, a second ago: DynamoDB Local really deletes items whose TTL has passed, so a
+  // fixed date would make this test fail once its one-day retention is over.
+  const decidedAtMs = Math.floor(Date.now() / 1000) * 1000 - 1000;
   const decision = (action: "pass" | "block"): DecisionRecord => ({
     eventId: "evt-1",
     type: "login",
@@ -32,8 +35,8 @@ describe("DynamoDbDecisionStore on DynamoDB Local", () => {
     band: null,
     shadow: { action, score: null, reasons: [] },
     versions: { rules: 3, lists: 1, model: "m1", shadowModel: null, features: "f1" },
-    occurredAt: "2026-11-22T10:00:00.000Z",
-    decidedAt: "2026-11-22T10:00:01.000Z",
+    occurredAt: new Date(decidedAtMs - 1000).toISOString(),
+    decidedAt: new Date(decidedAtMs).toISOString(),
     source: { shardId: "shardId-000000000001", sequenceNumber: "4960" },
   });
 
@@ -47,6 +50,6 @@ describe("DynamoDbDecisionStore on DynamoDB Local", () => {
     const raw = await client.send(
       new GetItemCommand({ TableName: stack.names.tables.decisions, Key: { eventId: { S: "evt-1" } } }),
     );
-    expect(raw.Item?.[TTL_ATTRIBUTE]?.N).toBe(String(Date.parse("2026-11-22T10:00:01.000Z") / 1000 + 86_400));
+    expect(raw.Item?.[TTL_ATTRIBUTE]?.N).toBe(String(decidedAtMs / 1000 + 86_400));
   });
 });

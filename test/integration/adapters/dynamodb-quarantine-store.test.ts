@@ -18,6 +18,10 @@ describe("DynamoDbQuarantineStore on DynamoDB Local", () => {
     await stack?.stop();
   });
 
+  // Times from the clock, minutes ago: the store sets a one-hour TTL from receivedAt and DynamoDB
+  // Local really deletes expired items, so fixed dates would vanish under the test.
+  const base = Math.floor(Date.now() / 60_000) * 60_000 - 10 * 60_000;
+  const at = (minutes: number) => new Date(base + minutes * 60_000).toISOString();
   const entry = (
     id: string,
     data: Buffer,
@@ -39,7 +43,7 @@ describe("DynamoDbQuarantineStore on DynamoDB Local", () => {
   it("keeps a 1 MiB record whole (above DynamoDB's 400 KB item limit) and writes each record once", async () => {
     const big = Buffer.alloc(1024 * 1024);
     for (let i = 0; i < big.length; i++) big[i] = (i * 7919) % 251;
-    const e = entry("shardId-000000000000:1", big, "2026-11-22T10:00:00.000Z", "RECORD_TOO_LARGE");
+    const e = entry("shardId-000000000000:1", big, at(0), "RECORD_TOO_LARGE");
     expect(await store.putIfAbsent(e)).toBe("stored");
     expect(await store.putIfAbsent(e)).toBe("exists");
     const back = await store.get(e.id);
@@ -48,12 +52,8 @@ describe("DynamoDbQuarantineStore on DynamoDB Local", () => {
   });
 
   it("lists newest first, by reason, without chunk items, and marks replays", async () => {
-    await store.putIfAbsent(
-      entry("shardId-000000000000:2", Buffer.from("x"), "2026-11-22T11:00:00.000Z", "NOT_JSON"),
-    );
-    await store.putIfAbsent(
-      entry("shardId-000000000000:3", Buffer.from("y"), "2026-11-22T12:00:00.000Z", "NOT_JSON"),
-    );
+    await store.putIfAbsent(entry("shardId-000000000000:2", Buffer.from("x"), at(1), "NOT_JSON"));
+    await store.putIfAbsent(entry("shardId-000000000000:3", Buffer.from("y"), at(2), "NOT_JSON"));
     expect((await store.list()).map((e) => e.id)).toEqual([
       "shardId-000000000000:3",
       "shardId-000000000000:2",
@@ -62,9 +62,9 @@ describe("DynamoDbQuarantineStore on DynamoDB Local", () => {
     expect((await store.list({ reason: "NOT_JSON", limit: 1 })).map((e) => e.id)).toEqual([
       "shardId-000000000000:3",
     ]);
-    await store.markReplayed("shardId-000000000000:2", "2026-11-22T13:00:00.000Z", "shardId-000000000001:9");
+    await store.markReplayed("shardId-000000000000:2", at(3), "shardId-000000000001:9");
     expect(await store.get("shardId-000000000000:2")).toMatchObject({
-      replayedAt: "2026-11-22T13:00:00.000Z",
+      replayedAt: at(3),
       replayedAs: "shardId-000000000001:9",
     });
     await expect(store.markReplayed("shardId-000000000000:404", "x", "y")).rejects.toThrow();

@@ -61,6 +61,7 @@ describe("OpenSearch audit sink against the target", () => {
     // The same decisions again (a redelivered batch), one of them re-published with a later decidedAt.
     const again = [
       messages[0] as DecisionMessage,
+      // date-safe: OpenSearch ages indices by creation time (ISM), not by document date; nothing expires it.
       { ...(messages[1] as DecisionMessage), decidedAt: "2026-05-01T11:00:00.000Z" },
     ];
     expect(await sink.write(again.map(item))).toEqual([
@@ -70,6 +71,7 @@ describe("OpenSearch audit sink against the target", () => {
     if (realEndpoint) return;
     const docs = fake.documents(`${PREFIX}-*`);
     expect(docs.map((d) => d.eventId).sort()).toEqual(["os-1", "os-2"]);
+    // date-safe: the fixture's decidedAt, checked on the fake OpenSearch, which deletes nothing.
     expect(docs.find((d) => d.eventId === "os-2")?.decidedAt).toBe("2026-05-01T10:00:00.250Z");
     const text = JSON.stringify(docs);
     for (const canary of CANARY_VALUES) expect(text).not.toContain(canary);

@@ -27,13 +27,16 @@ describe("S3ObjectStore against the S3 REST protocol", () => {
 
   it("puts an object and gets the same bytes back, signed, with its content type", async () => {
     const body = new Uint8Array([0x1f, 0x8b, 0, 255, 10, 13, 0x80]);
+    // date-safe: an object key in the fake S3 server, which expires nothing
     await store.put("events/date=2026-03-01/shardId-000000000000/1-2.ndjson.gz", body, {
       contentType: "application/gzip",
     });
+    // date-safe: an object key in the fake S3 server, which expires nothing
     const stored = fake.buckets.get(BUCKET)?.get("events/date=2026-03-01/shardId-000000000000/1-2.ndjson.gz");
     expect(stored?.contentType).toBe("application/gzip");
     expect([...(stored?.body ?? [])]).toEqual([...body]);
     expect([
+      // date-safe: an object key in the fake S3 server, which expires nothing
       ...((await store.get("events/date=2026-03-01/shardId-000000000000/1-2.ndjson.gz")) ?? []),
     ]).toEqual([...body]);
     expect(fake.signedRequests).toBe(fake.requests.length);
@@ -57,13 +60,16 @@ describe("S3ObjectStore against the S3 REST protocol", () => {
   it("lists every object under a prefix across pages, in key order, with sizes", async () => {
     const bucket = new Map<string, number>();
     for (let i = 0; i < 1_005; i++) {
+      // date-safe: an object key in the fake S3 server, which expires nothing
       const key = `events/date=2026-03-02/s/${String(i).padStart(5, "0")}.gz`;
       await store.put(key, new Uint8Array(i % 7));
       bucket.set(key, i % 7);
     }
+    // date-safe: an object key in the fake S3 server, which expires nothing
     await store.put("events/date=2026-03-03/s/x.gz", new Uint8Array(1));
     const before = fake.requests.length;
     const listed = [];
+    // date-safe: an object key in the fake S3 server, which expires nothing
     for await (const o of store.list("events/date=2026-03-02/")) listed.push(o);
     expect(listed.map((o) => o.key)).toEqual([...bucket.keys()].sort());
     expect(listed.map((o) => o.size)).toEqual([...bucket.keys()].sort().map((k) => bucket.get(k)));

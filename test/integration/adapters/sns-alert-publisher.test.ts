@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createSnsClient, SnsAlertPublisher } from "#shared/adapters/sns-alert-publisher";
+import { createSnsClient, SMS_TYPE_ATTRIBUTE, SnsAlertPublisher } from "#shared/adapters/sns-alert-publisher";
 import { type AlertNotification, buildNotification } from "#shared/domain/alerts/alert-notification";
 import { CANARY_VALUES, sampleMessage } from "../../fixtures/decision-messages.ts";
 import { type FakeSns, startFakeSns } from "../../support/fake-sns.ts";
@@ -65,6 +65,36 @@ describe("SnsAlertPublisher against the target topic", () => {
       expect(sent.message.length).toBeLessThanOrEqual(140);
       for (const canary of CANARY_VALUES) expect(sent.message).not.toContain(canary);
     }
+  });
+});
+
+describe("SnsAlertPublisher SMS type on the SNS Query protocol", () => {
+  let fake: FakeSns;
+  let publisher: SnsAlertPublisher;
+  beforeAll(async () => {
+    fake = await startFakeSns();
+    publisher = new SnsAlertPublisher(createSnsClient(fakeEnv(fake), 1), FAKE_TOPIC, { sleep: noSleep });
+  });
+  afterAll(() => fake.close());
+
+  const transactional = { dataType: "String", value: "Transactional" };
+
+  it("sends an SMS notification as Transactional, with Publish and with PublishBatch", async () => {
+    await publisher.publish(notifications(1, "sms"));
+    await publisher.publish(notifications(3, "sms"));
+    expect(fake.actions).toEqual(["Publish", "PublishBatch"]);
+    expect(fake.published).toHaveLength(4);
+    for (const sent of fake.published) {
+      expect(sent.attributes[SMS_TYPE_ATTRIBUTE]).toEqual(transactional);
+      expect(sent.attributes.channel).toEqual({ dataType: "String", value: "sms" });
+    }
+  });
+
+  it("leaves the SMS type off email notifications", async () => {
+    const before = fake.published.length;
+    await publisher.publish(notifications(2, "email"));
+    for (const sent of fake.published.slice(before))
+      expect(sent.attributes[SMS_TYPE_ATTRIBUTE]).toBeUndefined();
   });
 });
 

@@ -110,6 +110,21 @@ describe("alertRecords on DynamoDB Local", () => {
     }
   });
 
+  it("alerts once for a decision published twice into one batch (score republishes after a crash)", async () => {
+    const { deps, outbox, id } = setup();
+    const decision = lone(id("twice"));
+    // The crash test found this: the copy saw the first record's `allowed` delivery and published again.
+    const records = [
+      decisionRecord(decision, "1"),
+      decisionRecord(lone(id("other")), "2"),
+      decisionRecord(decision, "3"),
+    ];
+    const result = await alertRecords(records, deps);
+    expect(result.response.batchItemFailures).toEqual([]);
+    expect(result.counts).toMatchObject({ sent: { "sms:critical": 2, "email:critical": 2 }, duplicates: 2 });
+    expect(outbox()).toHaveLength(4);
+  });
+
   it("turns an attack on one entity into one alert per window, and the next alert reports what was suppressed", async () => {
     const { deps, outbox, id, setNow } = setup();
     const p = createPseudonymizer(TEST_KEY);
@@ -182,6 +197,34 @@ describe("alertRecords on DynamoDB Local", () => {
     failing = false;
     await alertRecords(records, { ...base.deps, publisher: flaky });
     await alertRecords(records, { ...base.deps, publisher: flaky });
+    expect(base.outbox()).toHaveLength(4);
+  });
+
+  it("a publish call that throws fails only the records it carried, each reported, and logs no service message", async () => {
+    const base = setup();
+    let throwing = true;
+    const down: AlertPublisher = {
+      publish: async (ns) => {
+        if (throwing)
+          throw Object.assign(new Error(`endpoint refused ${CANARY_VALUES[0]}`), { name: "TimeoutError" });
+        return base.deps.publisher.publish(ns);
+      },
+    };
+    const records = [
+      decisionRecord(lone(base.id("f")), "1"),
+      decisionRecord(recent(base.id("quiet"), { decision: { action: "pass", ruleHits: [] } }), "2"),
+      decisionRecord(lone(base.id("g")), "3"),
+    ];
+    const first = await alertRecords(records, { ...base.deps, publisher: down });
+    expect(first.response.batchItemFailures).toEqual([{ itemIdentifier: "1" }, { itemIdentifier: "3" }]);
+    expect(first.counts).toMatchObject({ failed: 2, notSelected: 1, sent: {} });
+    expect(base.outbox()).toHaveLength(0);
+    expect(base.logger.lines.join("\n")).toContain('"error":"TimeoutError"');
+    for (const canary of CANARY_VALUES) expect(base.logger.lines.join("\n")).not.toContain(canary);
+    throwing = false;
+    const retry = await alertRecords(records, { ...base.deps, publisher: down });
+    expect(retry.response.batchItemFailures).toEqual([]);
+    expect(retry.counts.sent).toEqual({ "sms:critical": 2, "email:critical": 2 });
     expect(base.outbox()).toHaveLength(4);
   });
 

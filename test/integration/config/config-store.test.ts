@@ -31,8 +31,11 @@ const rule = (id: string, when: string, action = "review") => ({
   mode: "active",
 });
 
-const ann = { author: "ann", now: "2026-05-01T10:00:00.000Z" };
-const bob = { author: "bob", now: "2026-05-01T11:00:00.000Z" };
+/** Operator times from the clock (hours ago), so no stamp is ever older than a retention. */
+const T0 = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 6 * 3_600_000;
+const hour = (h: number) => new Date(T0 + h * 3_600_000).toISOString();
+const ann = { author: "ann", now: hour(0) };
+const bob = { author: "bob", now: hour(1) };
 
 describe("DynamoDbConfigStore and the rule lifecycle on DynamoDB Local", () => {
   let stack: LocalStack;
@@ -72,7 +75,7 @@ describe("DynamoDbConfigStore and the rule lifecycle on DynamoDB Local", () => {
       bob,
     );
     expect(v2.version).toBe(2);
-    const v3 = await setRuleMode(store, "small_card", "shadow", { ...ann, now: "2026-05-01T12:00:00.000Z" });
+    const v3 = await setRuleMode(store, "small_card", "shadow", { ...ann, now: hour(2) });
     expect(v3?.version).toBe(3);
 
     expect((await store.list("rules")).map((v) => [v.version, v.author, v.comment])).toEqual([
@@ -88,7 +91,7 @@ describe("DynamoDbConfigStore and the rule lifecycle on DynamoDB Local", () => {
       version: 3,
     });
 
-    const restored = await rollback(store, "rules", 1, { author: "carol", now: "2026-05-01T13:00:00.000Z" });
+    const restored = await rollback(store, "rules", 1, { author: "carol", now: hour(3) });
     expect(restored).toMatchObject({
       version: 4,
       restoredFrom: 1,

@@ -11,12 +11,14 @@ import {
   DecisionConfigLoader,
 } from "#shared/adapters/decision-config-loader";
 import { DynamoDbConfigStore } from "#shared/adapters/dynamodb-config-store";
+import { createMemoryStateStore } from "#shared/adapters/memory-state-table";
 import { decisionSafetyMetrics } from "#shared/domain/decision/index";
 import type { CleanEvent } from "#shared/domain/event/index";
-import { compileFeatureSet, DEFAULT_FEATURE_SET } from "#shared/domain/features/index";
+import { compileFeatureSet, DEFAULT_FEATURE_SET, type FeatureRecord } from "#shared/domain/features/index";
 import type { ConfigHead, ConfigKind, ConfigStore } from "#shared/ports/config-store";
 
-const T0 = Date.parse("2026-05-01T12:00:00.000Z");
+/** The injected clock starts at the real one, so list and config stamps are never from the past year. */
+const T0 = Math.floor(Date.now() / 1000) * 1000;
 
 const payment: CleanEvent = {
   schemaVersion: 1,
@@ -72,7 +74,7 @@ class CountingStore implements ConfigStore {
 describe("DecisionConfigLoader on DynamoDB Local", () => {
   let stack: LocalStack;
   let store: DynamoDbConfigStore;
-  const who = { author: "ops", now: "2026-05-01T00:00:00.000Z", checkFeatures: false };
+  const who = { author: "ops", now: new Date(T0 - 3_600_000).toISOString(), checkFeatures: false };
 
   beforeAll(async () => {
     stack = await startLocalStack({
@@ -101,7 +103,13 @@ describe("DecisionConfigLoader on DynamoDB Local", () => {
 
     expect((await decide(loader, 5)).action).toBe("pass");
     expect(counting.calls).toEqual(["heads", "get rules 1"]);
-    expect((await loader.current()).versions).toEqual({ rules: 1, lists: null, model: null, features: 0 });
+    expect((await loader.current()).versions).toEqual({
+      rules: 1,
+      lists: null,
+      model: null,
+      features: 0,
+      rates: null,
+    });
 
     await applyDocument(store, "rules", rules(5), who);
     now = T0 + 29_999;
@@ -385,5 +393,61 @@ describe("DecisionConfigLoader on DynamoDB Local", () => {
 
     const cold = new DecisionConfigLoader(flaky, { clock: () => now });
     await expect(cold.current()).rejects.toThrow();
+  });
+
+  it("binds the exchange rates in force to converted features and switches to a new version on reload", async () => {
+    let now = T0;
+    const errors: ConfigLoadError[] = [];
+    const loader = new DecisionConfigLoader(store, {
+      refreshMs: 1_000,
+      clock: () => now,
+      onError: (e) => errors.push(e),
+    });
+    const spend = {
+      id: "card_spend_eur_24h",
+      entity: ["cardFingerprint"],
+      aggregation: { type: "sum", field: "amount", currency: "EUR" },
+      window: "24h",
+      filter: { eventTypes: ["payment"] },
+    };
+    await applyDocument(store, "features", { features: [...DEFAULT_FEATURE_SET.features, spend] }, who);
+    now += 1_000;
+    const withoutRates = await loader.current();
+    expect(withoutRates.versions.rates).toBeNull();
+    expect(withoutRates.features.converter).toBeUndefined();
+
+    const read = async (features: typeof withoutRates.features, eventId: string) => {
+      const { store: state } = createMemoryStateStore(features, { clock: () => T0 });
+      const record: FeatureRecord = {
+        event: { ...payment, eventId },
+        stream: "arn:aws:kinesis:us-east-1:000000000000:stream/loader-test",
+        shardId: "shardId-000000000000",
+        sequenceNumber: "1",
+      };
+      const pass = await state.prepare([record], new Map());
+      const vector = pass.vectors.get(eventId);
+      return { value: vector?.values.card_spend_eur_24h, saturated: vector?.saturated };
+    };
+    // No rates: USD cannot be converted: 0, flagged.
+    expect(await read(withoutRates.features, "r0")).toEqual({ value: 0, saturated: ["card_spend_eur_24h"] });
+
+    // date-safe: a rates table's asOf label in the config table, which has no TTL.
+    await applyDocument(store, "rates", { base: "EUR", asOf: "2026-12-01", rates: { USD: "0.9" } }, who);
+    now += 1_000;
+    const first = await loader.current();
+    expect(first.versions.rates).toBe(1);
+    // date-safe: a rates table's asOf label in the config table, which has no TTL.
+    expect(first.features.converter?.label).toBe("rates version 1 (EUR, 2026-12-01)");
+    expect(await read(first.features, "r1")).toEqual({ value: 135, saturated: [] }); // 1.50 USD → 1.35 EUR
+
+    // date-safe: a rates table's asOf label in the config table, which has no TTL.
+    await applyDocument(store, "rates", { base: "EUR", asOf: "2026-12-02", rates: { USD: "1.1" } }, who);
+    now += 1_000;
+    const second = await loader.current();
+    expect(second.versions.rates).toBe(2);
+    expect(await read(second.features, "r2")).toEqual({ value: 165, saturated: [] });
+    // The feature set itself did not change: same version, state keys kept.
+    expect(second.features.version).toBe(first.features.version);
+    expect(errors).toEqual([]);
   });
 });

@@ -111,7 +111,11 @@ describe("the demo on simulated traffic", () => {
   });
 
   it("delivers every decision to the audit trail and raises alerts for high-risk ones", () => {
-    expect(summary.audit.documents).toBe(summary.decided);
+    // The simulated events' decisions and those of the challenge results the learning loop sent.
+    expect(summary.learning.outcomes.challengeResultsDecided).toBe(
+      summary.learning.outcomes.challengeResults,
+    );
+    expect(summary.audit.documents).toBe(summary.decided + summary.learning.outcomes.challengeResultsDecided);
     expect(summary.alerts.files).toBeGreaterThan(0);
   });
 });

@@ -24,6 +24,7 @@ export function cleanEvent(type: EventType, over: Record<string, unknown> = {}):
     order: money,
     payment: { ...money, cardFingerprint: "card-1" },
     coupon_claim: { campaignId: "camp-1", couponId: "coupon-1" },
+    challenge_outcome: { challengedEventId: "evt-login", challengeKind: "sms", challengeOutcome: "failed" },
   };
   return { ...base, eventId: `evt-${type}`, type, ...byType[type], ...over } as CleanEvent;
 }

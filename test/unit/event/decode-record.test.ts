@@ -317,7 +317,7 @@ describe("decodeRecord: messages", () => {
     [
       { ...login, type: "Login" },
       "UNKNOWN_TYPE",
-      "type: not one of register, login, order, payment, coupon_claim",
+      "type: not one of register, login, order, payment, coupon_claim, challenge_outcome",
     ],
     [
       { ...login, attributes: { "k\u0007": "x" } },

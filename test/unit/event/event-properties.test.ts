@@ -6,7 +6,13 @@ import { decodeRecord } from "#shared/domain/event/decode-record";
 import { DEFAULT_DECODE_LIMITS } from "#shared/domain/event/limits";
 import { normalizeEvent } from "#shared/domain/event/normalize-event";
 import { isQuarantineReason } from "#shared/domain/event/reasons";
-import { type CleanEvent, EVENT_TYPES, riskEventSchema } from "#shared/domain/event/schema";
+import {
+  CHALLENGE_KINDS,
+  CHALLENGE_OUTCOMES,
+  type CleanEvent,
+  EVENT_TYPES,
+  riskEventSchema,
+} from "#shared/domain/event/schema";
 import { hasControlCharacter, hasLoneSurrogate } from "#shared/domain/event/strings";
 import { VALID_PHONES } from "../../fixtures/valid-events";
 
@@ -212,6 +218,11 @@ const event: fc.Arbitrary<{ written: Written; clean: CleanEvent }> = fc
     cardFingerprint: fc.option(identifier),
     campaignId: identifier,
     couponId: identifier,
+    challenge: fc.record({
+      challengedEventId: identifier,
+      challengeKind: fc.constantFrom(...CHALLENGE_KINDS),
+      challengeOutcome: fc.constantFrom(...CHALLENGE_OUTCOMES),
+    }),
     geo: fc.option(geo),
     attributes: fc.option(attributes),
   })
@@ -229,7 +240,9 @@ const event: fc.Arbitrary<{ written: Written; clean: CleanEvent }> = fc
               }
             : r.type === "coupon_claim"
               ? { campaignId: r.campaignId, couponId: r.couponId }
-              : {};
+              : r.type === "challenge_outcome"
+                ? { ...r.challenge }
+                : {};
       return {
         schemaVersion: 1,
         eventId: r.eventId,

@@ -58,13 +58,14 @@ describe("valid-event generator", () => {
     );
   });
 
-  it("cycles through the five types", () => {
-    expect(Array.from({ length: 6 }, (_, i) => makeValidTrafficEvent(i, occurredAt).type)).toEqual([
+  it("cycles through the six types", () => {
+    expect(Array.from({ length: 7 }, (_, i) => makeValidTrafficEvent(i, occurredAt).type)).toEqual([
       "register",
       "login",
       "order",
       "payment",
       "coupon_claim",
+      "challenge_outcome",
       "register",
     ]);
   });

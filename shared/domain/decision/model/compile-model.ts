@@ -1,11 +1,14 @@
 import { type ConfigIssue, ConfigValidationError, zodIssues } from "#shared/domain/decision/issues";
 import {
   AGE_UNITS,
+  type AnyModelArtifact,
   type ModelArtifact,
   type ModelDocument,
   type ModelTerm,
   modelDocumentSchema,
+  TREE_ENSEMBLE_FORMAT,
 } from "#shared/domain/decision/model/model-schema";
+import { compileTreeEnsemble } from "#shared/domain/decision/model/tree-ensemble";
 import type { CleanEvent } from "#shared/domain/event/index";
 import { minorUnits } from "#shared/domain/event/index";
 
@@ -30,6 +33,11 @@ export interface ModelScore {
   readonly logit: number;
   /** Every term's contribution, in term order. */
   readonly contributions: readonly Contribution[];
+  /**
+   * Tree ensembles: the score's bias (score = bias + Σ contributions, exactly). Absent for a
+   * logistic regression, whose contributions add up to the logit with the intercept.
+   */
+  readonly bias?: number;
 }
 
 /** What a model reads for one event. */
@@ -52,7 +60,7 @@ export interface TopModelScore {
 export interface CompiledModel {
   readonly id: string;
   readonly version: string;
-  readonly artifact: ModelArtifact;
+  readonly artifact: AnyModelArtifact;
   /** Feature ids the model reads. */
   readonly features: readonly string[];
   score(input: ModelInput): ModelScore;
@@ -266,6 +274,16 @@ function fastTerms(modelTerms: readonly ModelTerm[]) {
   };
 }
 
+/** Compiles an artifact of either format (logistic regression, tree ensemble). */
+export function compileAnyModel(
+  artifact: AnyModelArtifact,
+  options: { readonly knownFeatures?: ReadonlySet<string>; readonly path?: string } = {},
+): CompiledModel {
+  return artifact.format === TREE_ENSEMBLE_FORMAT
+    ? compileTreeEnsemble(artifact, options)
+    : compileModel(artifact, options);
+}
+
 /** Validates and compiles a model document (active and shadow). */
 export function compileModelDocument(
   input: unknown,
@@ -273,9 +291,9 @@ export function compileModelDocument(
 ): { readonly active: CompiledModel; readonly shadow?: CompiledModel; readonly document: ModelDocument } {
   const parsed = modelDocumentSchema.safeParse(input);
   if (!parsed.success) throw new ConfigValidationError("model", zodIssues(parsed.error.issues));
-  const active = compileModel(parsed.data.active, { ...options, path: "active" });
+  const active = compileAnyModel(parsed.data.active, { ...options, path: "active" });
   const shadow = parsed.data.shadow
-    ? compileModel(parsed.data.shadow, { ...options, path: "shadow" })
+    ? compileAnyModel(parsed.data.shadow, { ...options, path: "shadow" })
     : undefined;
   return { active, ...(shadow ? { shadow } : {}), document: parsed.data };
 }

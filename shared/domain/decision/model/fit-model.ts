@@ -53,6 +53,12 @@ export interface FitOptions {
    * are probabilities at the production rate; the weights, and so the ranking, do not change.
    */
   readonly baseRate?: number;
+  /**
+   * Weight of each fraud example (legit ones weigh 1): class weighting for rare fraud. The
+   * intercept is then shifted back (prior correction to `baseRate`, or to the unweighted training
+   * rate when none is given), so scores stay probabilities; the ranking is the weighted fit's.
+   */
+  readonly positiveWeight?: number;
 }
 
 /** Fits the spec on `train`, measures on `holdout`, and returns the artifact. */
@@ -78,7 +84,10 @@ export function fitModelArtifact(
   };
   const X = train.map((s) => columns(s.input));
   const y = train.map((s) => s.label);
-  const fit = fitLogistic(X, y, options);
+  const positiveWeight = options.positiveWeight ?? 1;
+  const weights = positiveWeight === 1 ? undefined : y.map((v) => (v === 1 ? positiveWeight : 1));
+  const fit = fitLogistic(X, y, options, weights);
+  const weightedRate = weights ? weightedMean(y, weights) : mean(y);
   let c = 1;
   const take = () => round(fit.coefficients[c++] ?? 0);
   const terms: ModelTerm[] = spec.terms.map((t, i) => {
@@ -133,7 +142,10 @@ export function fitModelArtifact(
     ...(spec.description ? { description: spec.description } : {}),
     createdAt: spec.createdAt,
     provenance: { ...spec.provenance },
-    intercept: round((fit.coefficients[0] ?? 0) + priorShift(options.baseRate, mean(y))),
+    intercept: round(
+      (fit.coefficients[0] ?? 0) +
+        priorShift(options.baseRate ?? (weights ? mean(y) : undefined), weightedRate),
+    ),
     terms,
   };
   const model = compileModel(draft);
@@ -146,6 +158,7 @@ export function fitModelArtifact(
     trainFraudRate: round(mean(y)),
     holdoutFraudRate: round(mean(heldLabels)),
     ...(options.baseRate === undefined ? {} : { baseRate: options.baseRate }),
+    ...(weights ? { positiveWeight } : {}),
     iterations: fit.iterations,
     trainLogLoss: round(logLoss(score(train), y)),
     holdoutLogLoss: round(logLoss(heldScores, heldLabels)),
@@ -160,7 +173,8 @@ function priorShift(baseRate: number | undefined, trainRate: number): number {
   return logit(baseRate) - logit(trainRate);
 }
 
-function standardization(
+/** Mean and deviation of a standardized term's pre-transformed values over the training examples. */
+export function standardization(
   term: TermSpec,
   read: Reader | undefined,
   train: readonly LabeledInput[],
@@ -186,7 +200,7 @@ function preTransform(tr: TermSpec["transform"], v: number): number {
 }
 
 /** The design-matrix columns of one term for one value (the serving transform with weight 1). */
-function termColumns(
+export function termColumns(
   term: TermSpec,
   value: number | string | null,
   stats: { mean: number; std: number } | undefined,
@@ -215,12 +229,14 @@ function termColumns(
 
 /**
  * Logistic regression by Newton's method (iteratively reweighted least squares) with an L2
- * penalty on every coefficient but the first (the intercept column of ones).
+ * penalty on every coefficient but the first (the intercept column of ones). `weights` weigh
+ * each example's log-likelihood (default 1 each).
  */
 export function fitLogistic(
   X: readonly (readonly number[])[],
   y: readonly number[],
   options: FitOptions = {},
+  weights?: readonly number[],
 ): { coefficients: number[]; iterations: number } {
   const n = X.length;
   const p = X[0]?.length ?? 0;
@@ -238,8 +254,9 @@ export function fitLogistic(
       let z = 0;
       for (let j = 0; j < p; j++) z += (beta[j] ?? 0) * (row[j] ?? 0);
       const mu = sigmoid(z);
-      const w = mu * (1 - mu);
-      const residual = (y[r] ?? 0) - mu;
+      const sampleWeight = weights?.[r] ?? 1;
+      const w = sampleWeight * mu * (1 - mu);
+      const residual = sampleWeight * ((y[r] ?? 0) - mu);
       for (let j = 0; j < p; j++) {
         const xj = row[j] ?? 0;
         if (xj === 0) continue;
@@ -325,6 +342,16 @@ export function auc(scores: readonly number[], labels: readonly number[]): numbe
   }
   if (positives === 0 || negatives === 0) return 0.5;
   return (rankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
+}
+
+function weightedMean(values: readonly number[], weights: readonly number[]): number {
+  let s = 0;
+  let total = 0;
+  values.forEach((v, i) => {
+    s += v * (weights[i] ?? 1);
+    total += weights[i] ?? 1;
+  });
+  return total > 0 ? s / total : 0;
 }
 
 function mean(values: readonly number[]): number {

@@ -33,6 +33,9 @@ export const EVENT_FIELDS: ReadonlySet<string> = new Set([
   "cardFingerprint",
   "campaignId",
   "couponId",
+  "challengedEventId",
+  "challengeKind",
+  "challengeOutcome",
   "geo",
   "attributes",
 ]);

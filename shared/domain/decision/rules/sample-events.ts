@@ -33,6 +33,15 @@ export const SAMPLE_EVENTS: Readonly<Record<EventType, CleanEvent>> = {
     campaignId: "sample-campaign",
     couponId: "sample-coupon",
   },
+  challenge_outcome: {
+    schemaVersion: 1,
+    eventId: "sample-challenge-outcome",
+    type: "challenge_outcome",
+    ...actor(),
+    challengedEventId: "sample-login",
+    challengeKind: "sms",
+    challengeOutcome: "failed",
+  },
 };
 
 function actor() {
