@@ -1,4 +1,4 @@
-import { type CfnElement, Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
+import { type CfnElement, CfnResource, Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
 import type { IGrantable } from "aws-cdk-lib/aws-iam";
 import type { IKey } from "aws-cdk-lib/aws-kms";
 import {
@@ -117,6 +117,18 @@ export class EventArchive extends Construct {
       ],
       ...removal,
     });
+    if (!props.retain) this.dropRedundantProviderDependency();
+  }
+
+  /**
+   * CDK's auto-delete provider (dev: buckets emptied on destroy) gives its handler a DependsOn on its
+   * role next to the GetAtt of the role's ARN, which already orders them (cfn-lint W3005), as
+   * VigilFunction does for its own functions.
+   */
+  private dropRedundantProviderDependency(): void {
+    const provider = Stack.of(this).node.tryFindChild("Custom::S3AutoDeleteObjectsCustomResourceProvider");
+    const handler = provider?.node.tryFindChild("Handler");
+    if (handler instanceof CfnResource) handler.addDeletionOverride("DependsOn");
   }
 
   /**

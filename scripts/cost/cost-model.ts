@@ -183,21 +183,28 @@ export function estimateCost(
     });
   }
 
-  // S3: the event archive, one object per archive invocation, steady state across its tiers.
+  // S3: the event archive, one object per archive invocation, steady state across its tiers. S3
+  // lifecycle rules move no object under 128 KB (S3's default minimum since September 2024): small
+  // objects stay in Standard for the whole retention and cost no transitions.
   const archiveObjects = invocationsOf.get("archive");
-  if (archiveObjects !== undefined) {
+  if (archiveObjects !== undefined && archiveObjects > 0) {
     const gbPerDay = (eventsPerDay * WORKLOAD.archiveBytesPerEvent) / 1024 ** 3;
     const tiers = WORKLOAD.archiveTierDays;
+    const days = tiers.standard + tiers.infrequentAccess + tiers.glacierInstant;
+    const objectKB = ((eventsPerMonth / archiveObjects) * WORKLOAD.archiveBytesPerEvent) / 1024;
+    const tiered = objectKB >= 128;
+    const storage = tiered
+      ? gbPerDay *
+        (tiers.standard * PRICES.s3.standardGBMonth +
+          tiers.infrequentAccess * PRICES.s3.infrequentAccessGBMonth +
+          tiers.glacierInstant * PRICES.s3.glacierInstantGBMonth)
+      : gbPerDay * days * PRICES.s3.standardGBMonth;
     line({
       service: "S3",
-      item: `event archive: ${Math.round(archiveObjects).toLocaleString("en-US")} objects a month, ${(gbPerDay * (tiers.standard + tiers.infrequentAccess + tiers.glacierInstant)).toFixed(1)} GB kept over 400 days`,
+      item: `event archive: ${Math.round(archiveObjects).toLocaleString("en-US")} objects a month of ~${objectKB.toFixed(0)} KB, ${(gbPerDay * days).toFixed(1)} GB kept ${days} days${tiered ? " across Standard, Standard-IA and Glacier IR" : " in Standard (objects under 128 KB are not transitioned)"}`,
       fixed: 0,
       variable:
-        gbPerDay *
-          (tiers.standard * PRICES.s3.standardGBMonth +
-            tiers.infrequentAccess * PRICES.s3.infrequentAccessGBMonth +
-            tiers.glacierInstant * PRICES.s3.glacierInstantGBMonth) +
-        (archiveObjects / 1000) * (PRICES.s3.putsPer1k + PRICES.s3.transitionsPer1k),
+        storage + (archiveObjects / 1000) * (PRICES.s3.putsPer1k + (tiered ? PRICES.s3.transitionsPer1k : 0)),
     });
   }
 

@@ -323,21 +323,24 @@ describe("local Kinesis event source mapping", () => {
   it("sends records older than maxRecordAgeSeconds to the destination instead of retrying them", async () => {
     const streamName = uniqueStreamName("age");
     await createStream(kinesis, streamName, 1);
+    // The runtime polls before the records arrive, and the age limit leaves room for several tries
+    // on a loaded machine: records older than the limit at their first read would go to the
+    // destination untried, which is right but not what this test is about.
+    const { runtime, invocations, failures } = await start(
+      recorderFunction("Age", { maxRetryAttempts: -1, maxRecordAgeSeconds: 3 }),
+      streamName,
+    );
     const records = await put(
       kinesis,
       streamName,
       texts(2, (i) => (i === 0 ? { i, poison: true } : { i })),
-    );
-    const { runtime, invocations, failures } = await start(
-      recorderFunction("Age", { maxRetryAttempts: -1, maxRecordAgeSeconds: 1 }),
-      streamName,
     );
     await waitFor(() => failures().length > 0, "a destination record");
     const [failure] = failures();
     expect(failure?.requestContext.condition).toBe("RecordAgeExceeded");
     expect(failure && failedTexts(failure)).toEqual(records.map((r) => r.text));
     const arrival = Date.parse(failure?.KinesisBatchInfo.approximateArrivalOfLastRecord ?? "");
-    expect(Date.parse(failure?.timestamp ?? "") - arrival).toBeGreaterThan(1000);
+    expect(Date.parse(failure?.timestamp ?? "") - arrival).toBeGreaterThan(3000);
     // It was retried (infinite retries) until the age limit, and never after.
     const tries = invocations().length;
     expect(tries).toBeGreaterThan(1);
