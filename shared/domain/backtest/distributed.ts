@@ -103,10 +103,39 @@ export const resultFileSchema = z.array(
   z.object({ Output: z.string().optional(), Status: z.string().optional() }),
 );
 
-/** The tallies in a result file's entries (each child's output is its slice's tally). */
+const counts = z.record(z.string(), z.number());
+/** The shape of a slice's tally as a worker returns it (what the merge reads). */
+export const tallySchema = z.looseObject({
+  records: z.object({
+    read: z.number(),
+    copies: z.number(),
+    quarantined: counts,
+    resent: z.number(),
+    withoutDecision: z.number(),
+  }),
+  compared: z.number(),
+  changed: z.number(),
+  transitions: z.record(z.string(), counts),
+  examples: z.record(z.string(), z.record(z.string(), z.array(z.string()))),
+  ruleHits: z.record(z.string(), z.object({ before: z.number(), after: z.number() })),
+  outcomes: z.record(z.string(), z.record(z.string(), counts)),
+  storedDiffers: z.number(),
+  otherFeatureVersion: z.number(),
+});
+
+/**
+ * The tallies in a result file's entries (each succeeded child's output is its slice's tally).
+ * Throws on an entry that did not succeed or whose output is not a tally: a report must not
+ * silently leave a slice out.
+ */
 export function talliesOfResultFile(text: string): BacktestTally[] {
   const entries = resultFileSchema.parse(JSON.parse(text));
-  return entries.flatMap((e) => (e.Output === undefined ? [] : [JSON.parse(e.Output) as BacktestTally]));
+  return entries.map((e, i) => {
+    if (e.Status !== undefined && e.Status !== "SUCCEEDED")
+      throw new Error(`result entry ${i} is ${e.Status}, not SUCCEEDED`);
+    if (e.Output === undefined) throw new Error(`result entry ${i} has no output`);
+    return tallySchema.parse(JSON.parse(e.Output)) as BacktestTally;
+  });
 }
 
 /** Inputs of {@link planStoredVectorRun}. */
