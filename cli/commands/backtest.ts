@@ -21,6 +21,7 @@ import { localSinkPaths } from "#local/local-sinks";
 import { DEFAULT_STATE_DIR } from "#local/local-stack";
 import { createDynamoDbClient } from "#shared/adapters/aws-clients";
 import { DynamoDbConfigStore } from "#shared/adapters/dynamodb-config-store";
+import { DynamoDbLabelStore } from "#shared/adapters/dynamodb-label-store";
 import { createS3Client, S3ObjectStore } from "#shared/adapters/s3-object-store";
 import type { ArchivedRecord } from "#shared/domain/archive/archived-record";
 import {
@@ -65,6 +66,7 @@ interface BacktestOptions {
   decisionsOut?: string;
   recompute?: boolean;
   distributed?: boolean;
+  labelsTable?: boolean;
   collect?: string;
   detach?: boolean;
   poll: string;
@@ -144,6 +146,10 @@ export function registerBacktestCommand(program: Command): void {
       [] as string[],
     )
     .option("--labels-as-of <time>", "count labels known at this time (default: the period's end)")
+    .option(
+      "--no-labels-table",
+      "without --labels: do not read the labels table of the stack (or local stack) the configuration in force comes from",
+    )
     .option("--threads <n>", "worker threads", String(defaultThreads()))
     .option(
       "--warm-up <duration>",
@@ -232,8 +238,11 @@ export function registerBacktestCommand(program: Command): void {
         throw error;
       }
 
-      const labels = readLabelFiles(opts.labels);
       const cutoffMs = opts.labelsAsOf ? time(opts.labelsAsOf, "--labels-as-of") : undefined;
+      const labels =
+        opts.labels.length > 0 || !target || opts.labelsTable === false
+          ? readLabelFiles(opts.labels)
+          : await labelsOfTable(target.env);
 
       // The events.
       let input: Parameters<typeof runBacktest>[0]["input"];
@@ -321,6 +330,24 @@ export function registerBacktestCommand(program: Command): void {
       });
       process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
     });
+}
+
+/**
+ * Every label in the target's labels table (docs/labels.md); the backtest counts those known at its
+ * cutoff (`--labels-as-of`, default the period's end). None when the target has no labels table.
+ */
+async function labelsOfTable(env: Readonly<Record<string, string | undefined>>): Promise<Label[]> {
+  const table = env[TABLES.labels.envVar];
+  if (!table) return [];
+  const client = createDynamoDbClient(env);
+  try {
+    const labels: Label[] = [];
+    for await (const label of new DynamoDbLabelStore(client, table).all()) labels.push(label);
+    say(`(${labels.length} label(s) from the labels table ${table}; those known at the cutoff count)`);
+    return labels;
+  } finally {
+    client.destroy();
+  }
 }
 
 /** Inputs of {@link runDistributed}. */

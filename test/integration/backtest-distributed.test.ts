@@ -18,6 +18,7 @@ import { backtestDefinition } from "#infra/constructs/distributed-backtest";
 import { type LocalStack, startLocalStack } from "#local/local-stack";
 import { createDynamoDbClient } from "#shared/adapters/aws-clients";
 import { DynamoDbDecisionStore } from "#shared/adapters/dynamodb-decision-store";
+import { DynamoDbLabelStore } from "#shared/adapters/dynamodb-label-store";
 import { MemoryStateTable } from "#shared/adapters/memory-state-table";
 import { createS3Client, S3ObjectStore } from "#shared/adapters/s3-object-store";
 import { StateStoreEngine } from "#shared/adapters/state-store-engine";
@@ -35,8 +36,10 @@ import {
   anchorBeforeNow,
   DEFAULT_SEED,
   DEFAULT_SIMULATION,
+  type GroundTruth,
   scaledAttacks,
   simulate,
+  truthLabels,
 } from "#shared/domain/simulation/index";
 import type { DecisionRecord } from "#shared/ports/decision-store";
 import { ENV, TABLES } from "#shared/resources";
@@ -73,6 +76,7 @@ describe("vigil backtest --distributed (Step Functions protocol, real worker, S3
   let toMs: number;
   let workDir: string;
   let invocations = 0;
+  let truth: GroundTruth[] = [];
 
   beforeAll(async () => {
     workDir = mkdtempSync(join(tmpdir(), "vigil-btdist-"));
@@ -188,6 +192,7 @@ describe("vigil backtest --distributed (Step Functions protocol, real worker, S3
       await pass.commit();
     }
     writeFileSync(join(workDir, "candidate.yaml"), candidateRulesYaml());
+    truth = [...sim.truth];
     writeFileSync(join(workDir, "truth.ndjson"), sim.truth.map((t) => `${JSON.stringify(t)}\n`).join(""));
     fromMs = Date.parse(sim.events[0]?.occurredAt ?? "") - 1;
     toMs = Date.now() + 60_000;
@@ -270,6 +275,57 @@ describe("vigil backtest --distributed (Step Functions protocol, real worker, S3
     const collected = await vigil(["backtest", "--collect", runId]);
     expect(collected.code, collected.err).toBe(0);
     expect(collected.out).toBe(text.out);
+  });
+
+  it("reads labels from the stack's labels table as of the cutoff when no --labels file is given", async () => {
+    const fromFile = await vigil(["backtest", ...candidate(), ...period(), "--json"]);
+    expect(fromFile.code, fromFile.err).toBe(0);
+    const noTable = await vigil([
+      "backtest",
+      "--rules",
+      join(workDir, "candidate.yaml"),
+      ...period(),
+      "--json",
+    ]);
+    expect(noTable.code, noTable.err).toBe(0);
+    expect((JSON.parse(noTable.out) as BacktestReport).quality).toBeNull();
+
+    const labels = new DynamoDbLabelStore(createDynamoDbClient(stack.env), stack.names.tables.labels);
+    await labels.put(truthLabels(truth));
+    const fromTable = await vigil([
+      "backtest",
+      "--rules",
+      join(workDir, "candidate.yaml"),
+      ...period(),
+      "--json",
+    ]);
+    expect(fromTable.code, fromTable.err).toBe(0);
+    expect(fromTable.err).toMatch(/\d+ label\(s\) from the labels table/);
+    const expected = JSON.parse(fromFile.out) as BacktestReport;
+    expect((JSON.parse(fromTable.out) as BacktestReport).quality).toEqual(expected.quality);
+
+    // As of a cutoff before any label was observed, none counts; --no-labels-table reads none.
+    const early = await vigil([
+      "backtest",
+      "--rules",
+      join(workDir, "candidate.yaml"),
+      ...period(),
+      "--labels-as-of",
+      new Date(fromMs - 1).toISOString(),
+      "--json",
+    ]);
+    expect(early.err).toMatch(/\d+ label\(s\) from the labels table/);
+    expect((JSON.parse(early.out) as BacktestReport).quality).toBeNull();
+    const off = await vigil([
+      "backtest",
+      "--rules",
+      join(workDir, "candidate.yaml"),
+      ...period(),
+      "--no-labels-table",
+      "--json",
+    ]);
+    expect(off.err).not.toMatch(/from the labels table/);
+    expect((JSON.parse(off.out) as BacktestReport).quality).toBeNull();
   });
 
   it("starts a detached run and collects it later; refuses to start a run id twice (ExecutionAlreadyExists)", async () => {
