@@ -323,6 +323,8 @@ export class VigilStack extends Stack {
       DecisionsTableName: tables.decisions.table.tableName,
       QuarantineTableName: tables.quarantine.table.tableName,
       AlertsTableName: tables.alerts.table.tableName,
+      LabelsTableName: tables.labels.table.tableName,
+      CasesTableName: tables.cases.table.tableName,
       AlertTopicArn: this.alerts.topic.topicArn,
       OperationsTopicArn: this.operations.topic.topicArn,
       PersonalDataKeyArn: keys.personalData.keyArn,

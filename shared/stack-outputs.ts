@@ -20,6 +20,8 @@ export const STACK_OUTPUTS = {
   DecisionsTableName: { description: "Decisions table", envVar: TABLES.decisions.envVar },
   QuarantineTableName: { description: "Quarantine table", envVar: TABLES.quarantine.envVar },
   AlertsTableName: { description: "Alert ledger table", envVar: TABLES.alerts.envVar },
+  LabelsTableName: { description: "Labels table (fraud/legit outcomes)", envVar: TABLES.labels.envVar },
+  CasesTableName: { description: "Review cases table", envVar: TABLES.cases.envVar },
   AlertTopicArn: { description: "Fraud alert topic", envVar: ENV.alertTopicArn },
   OperationsTopicArn: { description: "Operations topic (every alarm)", envVar: null },
   AuditEndpoint: { description: "Audit domain endpoint (https://...)", envVar: ENV.openSearchEndpoint },

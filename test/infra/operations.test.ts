@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { CONTEXT_KEYS } from "#infra/settings";
 import { EVENT_TYPES } from "#shared/domain/event/index";
 import { SCORE_METRICS } from "#shared/metrics";
-import { TABLES } from "#shared/resources";
+import { ENV, STREAMS, TABLES } from "#shared/resources";
 import { STACK_OUTPUTS } from "#shared/stack-outputs";
 import {
   asArray,
@@ -256,6 +256,15 @@ describe("stack outputs", () => {
   it("name every stream, table, topic, key, failure queue and the domain endpoint", () => {
     const outputs = Object.keys(prod.template.toJSON().Outputs as Record<string, unknown>).sort();
     expect(outputs).toEqual(Object.keys(STACK_OUTPUTS).sort());
+  });
+
+  it("give the CLI every table's and stream's name under its variable", () => {
+    const variables = new Set(Object.values(STACK_OUTPUTS).map((o) => o.envVar));
+    for (const [key, table] of Object.entries(TABLES))
+      expect(variables, `${key} table`).toContain(table.envVar);
+    for (const [key, stream] of Object.entries(STREAMS))
+      expect(variables, `${key} stream`).toContain(stream.envVar);
+    expect(variables).toContain(ENV.archiveBucket);
   });
 
   it("leave the audit outputs out when there is no audit domain", () => {
