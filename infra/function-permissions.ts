@@ -22,6 +22,8 @@ export interface CodePermissions {
   readonly alertTopic?: readonly "sns:Publish"[];
   /** `s3:PutObject` under `events/` of the event archive bucket. */
   readonly archiveBucket?: readonly "s3:PutObject"[];
+  /** `s3:GetObject` under `events/` and `backtests/` of the event archive bucket. */
+  readonly archiveRead?: readonly "s3:GetObject"[];
   /** OpenSearch HTTP verbs and the exact paths they are used on, in the audit domain. */
   readonly auditDomain?: ReadonlyArray<{ readonly action: OpenSearchAction; readonly path: string }>;
 }
@@ -91,6 +93,16 @@ export const CONFIG_SEED_PERMISSIONS = {
 } as const satisfies CodePermissions;
 
 /**
+ * The distributed backtest's worker (infra/constructs/distributed-backtest.ts): decisions table
+ * BatchGetItem (the stored decisions of a batch's events); GetObject on the archive objects of its
+ * batch and on its run's description.
+ */
+export const BACKTEST_WORKER_PERMISSIONS = {
+  tables: { decisions: ["dynamodb:BatchGetItem"] },
+  archiveRead: ["s3:GetObject"],
+} as const satisfies CodePermissions;
+
+/**
  * Actions a function's bundle can construct but its code never calls, by function, with the reason:
  * the infra test finds calls per source file, and these files also hold methods other programs use.
  * Every other action found in a bundle must be granted (the test fails on an action the code needs
@@ -116,6 +128,14 @@ export const BUNDLED_NOT_CALLED: Readonly<Record<string, Readonly<Record<string,
     "es:ESHttpPut": "a shared helper file bundled with the store; the seed never calls OpenSearch",
   },
   auditSetup: {},
+  backtestWorker: {
+    "dynamodb:GetItem":
+      "the decision store's get (vigil decision), bundled with the getMany the worker calls",
+    "dynamodb:PutItem":
+      "the put-if-absent helper the decision store's file imports (score's conditional put)",
+    "s3:PutObject": "the object store's put (the archive function), bundled with its get",
+    "s3:ListBucket": "the object store's listing (vigil backtest lists a period), bundled with its get",
+  },
 };
 
 /**

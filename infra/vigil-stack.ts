@@ -12,6 +12,7 @@ import { AlertTopic } from "#infra/constructs/alert-topic";
 import { AuditDomain } from "#infra/constructs/audit-domain";
 import { AuditNetwork } from "#infra/constructs/audit-network";
 import { ConfigSeed } from "#infra/constructs/config-seed";
+import { DistributedBacktest } from "#infra/constructs/distributed-backtest";
 import { EventArchive } from "#infra/constructs/event-archive";
 import { OperationsAlarms, VigilMetrics } from "#infra/constructs/operations-alarms";
 import { OperationsDashboard } from "#infra/constructs/operations-dashboard";
@@ -77,6 +78,8 @@ export class VigilStack extends Stack {
   readonly archive: EventArchive;
   /** The archive function: events stream in, archive bucket out. */
   readonly archiveConsumer: StreamConsumerFunction;
+  /** Stored-vector backtests over the archive, spread over Lambda by a Step Functions distributed map. */
+  readonly backtest: DistributedBacktest;
   /** Operator and reader roles, producer policy. */
   readonly access: AccessRoles;
   /** The operations topic every alarm notifies. */
@@ -215,11 +218,21 @@ export class VigilStack extends Stack {
     });
     this.archiveConsumer = consumer("archive", { [ENV.archiveBucket]: this.archive.bucket.bucketName });
     this.archive.grantWrite(this.archiveConsumer.lambda.role);
+    this.backtest = new DistributedBacktest(this, "Backtest", {
+      archive: this.archive,
+      decisionsTable: tables.decisions.table,
+      decisionsTableKey: tables.decisions.key,
+      logEncryptionKey,
+      removalPolicy,
+      metricsNamespace: settings.metricsNamespace,
+      ...logs,
+    });
 
     this.access = new AccessRoles(this, "Access", {
       streams,
       tables,
       archive: this.archive,
+      backtest: this.backtest,
       auditDomain: this.auditDomain,
       trustedArns: settings.access.operatorPrincipalArns,
     });
@@ -321,6 +334,7 @@ export class VigilStack extends Stack {
       ScoreFailureQueueUrl: this.data.failureQueue("score").queueUrl,
       AlertFailureQueueUrl: this.data.failureQueue("alert").queueUrl,
       ArchiveBucketName: this.archive.bucket.bucketName,
+      BacktestStateMachineArn: this.backtest.stateMachine.stateMachineArn,
       ArchiveFailureQueueUrl: this.data.failureQueue("archive").queueUrl,
       OperatorRoleArn: this.access.operator.roleArn,
       EventsProducerPolicyArn: this.access.producerPolicy.managedPolicyArn,

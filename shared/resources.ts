@@ -271,6 +271,8 @@ export const ENV = {
   archiveBucket: "VIGIL_ARCHIVE_BUCKET",
   /** Local stack: directory holding the event archive's objects (same keys as in the bucket). */
   archiveDir: "VIGIL_ARCHIVE_DIR",
+  /** State machine of distributed backtests (`vigil backtest --distributed`, AWS). */
+  backtestStateMachineArn: "VIGIL_BACKTEST_STATE_MACHINE_ARN",
   logLevel: "POWERTOOLS_LOG_LEVEL",
   serviceName: "POWERTOOLS_SERVICE_NAME",
   metricsNamespace: "POWERTOOLS_METRICS_NAMESPACE",

@@ -33,6 +33,10 @@ export const STACK_OUTPUTS = {
   ScoreFailureQueueUrl: { description: "Failure queue of the score mapping", envVar: null },
   AlertFailureQueueUrl: { description: "Failure queue of the alert mapping", envVar: null },
   ArchiveBucketName: { description: "Event archive bucket (backtests read it)", envVar: ENV.archiveBucket },
+  BacktestStateMachineArn: {
+    description: "State machine of distributed backtests (vigil backtest --distributed)",
+    envVar: ENV.backtestStateMachineArn,
+  },
   ArchiveFailureQueueUrl: { description: "Failure queue of the archive mapping", envVar: null },
   AuditFailureQueueUrl: { description: "Failure queue of the audit mapping", envVar: null },
   OperatorRoleArn: { description: "Role for operators running the vigil CLI", envVar: null },

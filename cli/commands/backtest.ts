@@ -2,27 +2,47 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { configurationInForce, shippedConfiguration } from "#cli/backtest/configuration-in-force";
+import {
+  collectDistributedBacktest,
+  createSfnClient,
+  executionArnOf,
+  periodItems,
+  startDistributedBacktest,
+  waitForExecution,
+} from "#cli/backtest/distributed-run";
 import { CONFIG_EXIT, readFile } from "#cli/config-command";
 import { resolveTarget } from "#cli/env";
 import { collectPaths, readLabelFiles } from "#cli/labels-option";
 import { CliError, say } from "#cli/output";
 import type { DecisionsSpec, ObjectStoreSpec } from "#local/backtest/backtest-task";
-import { runBacktest } from "#local/backtest/run-backtest";
+import { labelCutoff, runBacktest } from "#local/backtest/run-backtest";
 import { defaultThreads } from "#local/backtest/worker-pool";
 import { localSinkPaths } from "#local/local-sinks";
 import { DEFAULT_STATE_DIR } from "#local/local-stack";
 import { createDynamoDbClient } from "#shared/adapters/aws-clients";
 import { DynamoDbConfigStore } from "#shared/adapters/dynamodb-config-store";
+import { DynamoDbLabelStore } from "#shared/adapters/dynamodb-label-store";
+import { createS3Client, S3ObjectStore } from "#shared/adapters/s3-object-store";
 import type { ArchivedRecord } from "#shared/domain/archive/archived-record";
 import {
   type BacktestConfiguration,
   type CandidateChange,
+  type ResolvedCandidate,
   resolveCandidate,
 } from "#shared/domain/backtest/configuration";
-import { formatReport } from "#shared/domain/backtest/report";
+import {
+  newRunId,
+  planStoredVectorRun,
+  RUN_ID_PATTERN,
+  reportOfSlices,
+} from "#shared/domain/backtest/distributed";
+import { outcomesAsOf } from "#shared/domain/backtest/outcomes";
+import { type BacktestReport, formatReport } from "#shared/domain/backtest/report";
 import { ConfigValidationError, type DecisionKind, formatIssue } from "#shared/domain/decision/index";
 import { parseDuration } from "#shared/domain/features/duration";
+import type { Label } from "#shared/domain/labels/index";
 import { ENV, TABLES } from "#shared/resources";
+import { STACK_ENV_VAR } from "#shared/stack-outputs";
 
 interface BacktestOptions {
   rules?: string;
@@ -45,6 +65,11 @@ interface BacktestOptions {
   json?: boolean;
   decisionsOut?: string;
   recompute?: boolean;
+  distributed?: boolean;
+  labelsTable?: boolean;
+  collect?: string;
+  detach?: boolean;
+  poll: string;
 }
 
 function time(text: string, flag: string): number {
@@ -121,6 +146,10 @@ export function registerBacktestCommand(program: Command): void {
       [] as string[],
     )
     .option("--labels-as-of <time>", "count labels known at this time (default: the period's end)")
+    .option(
+      "--no-labels-table",
+      "without --labels: do not read the labels table of the stack (or local stack) the configuration in force comes from",
+    )
     .option("--threads <n>", "worker threads", String(defaultThreads()))
     .option(
       "--warm-up <duration>",
@@ -133,7 +162,22 @@ export function registerBacktestCommand(program: Command): void {
       "write each compared event's actions as NDJSON: eventId, type, before, after, the candidate's rule hits",
     )
     .option("--recompute", "recompute features even when the stored vectors would do (a cross-check)")
+    .option(
+      "--distributed",
+      "AWS: run the stored-vector backtest on the stack's Step Functions distributed map (Lambda workers) instead of this machine",
+    )
+    .option("--detach", "with --distributed: start the run, print its id and return (collect it later)")
+    .option("--collect <runId>", "AWS: wait for a distributed run to end and print its report")
+    .option("--poll <seconds>", "seconds between two status checks of a distributed run", "5")
     .action(async (opts: BacktestOptions) => {
+      const pollSeconds = Number(opts.poll);
+      if (!Number.isFinite(pollSeconds) || pollSeconds <= 0 || pollSeconds > 300)
+        throw new CliError("--poll must be a number of seconds in (0, 300]", CONFIG_EXIT.invalid);
+      if (opts.collect !== undefined) {
+        const report = await collectRun(opts.collect, opts.stateDir, pollSeconds * 1000);
+        process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+        return;
+      }
       const threads = Number(opts.threads);
       if (!Number.isInteger(threads) || threads < 1 || threads > 64)
         throw new CliError("--threads must be an integer in [1, 64]", CONFIG_EXIT.invalid);
@@ -194,8 +238,11 @@ export function registerBacktestCommand(program: Command): void {
         throw error;
       }
 
-      const labels = readLabelFiles(opts.labels);
       const cutoffMs = opts.labelsAsOf ? time(opts.labelsAsOf, "--labels-as-of") : undefined;
+      const labels =
+        opts.labels.length > 0 || !target || opts.labelsTable === false
+          ? readLabelFiles(opts.labels)
+          : await labelsOfTable(target.env);
 
       // The events.
       let input: Parameters<typeof runBacktest>[0]["input"];
@@ -234,6 +281,34 @@ export function registerBacktestCommand(program: Command): void {
       }
 
       if (opts.recompute) decisions = undefined;
+      if (opts.distributed) {
+        if (input.kind !== "archive" || input.store.kind !== "s3" || opts.archiveDir)
+          throw new CliError(
+            "--distributed backtests the stack's archive bucket: give no --events or --archive-dir, and name the stack (--stack or VIGIL_STACK)",
+            CONFIG_EXIT.invalid,
+          );
+        if (resolved.featuresChange || opts.recompute || decisions?.kind !== "table")
+          throw new CliError(
+            "--distributed runs the stored-vector path only (rules, lists, model, policy against the decisions table); a feature change is recomputed on one machine (docs/backtest.md)",
+            CONFIG_EXIT.invalid,
+          );
+        if (opts.decisionsOut)
+          throw new CliError("--decisions-out is not available with --distributed", CONFIG_EXIT.invalid);
+        const report = await runDistributed({
+          env,
+          bucket: input.store.bucket,
+          resolved,
+          labels,
+          fromMs: input.fromMs,
+          toMs: input.toMs,
+          ...(cutoffMs !== undefined ? { cutoffMs } : {}),
+          pollMs: pollSeconds * 1000,
+          detach: opts.detach === true,
+        });
+        if (report)
+          process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+        return;
+      }
       const out = opts.decisionsOut;
       const report = await runBacktest({
         input,
@@ -255,6 +330,114 @@ export function registerBacktestCommand(program: Command): void {
       });
       process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
     });
+}
+
+/**
+ * Every label in the target's labels table (docs/labels.md); the backtest counts those known at its
+ * cutoff (`--labels-as-of`, default the period's end). None when the target has no labels table.
+ */
+async function labelsOfTable(env: Readonly<Record<string, string | undefined>>): Promise<Label[]> {
+  const table = env[TABLES.labels.envVar];
+  if (!table) return [];
+  const client = createDynamoDbClient(env);
+  try {
+    const labels: Label[] = [];
+    for await (const label of new DynamoDbLabelStore(client, table).all()) labels.push(label);
+    say(`(${labels.length} label(s) from the labels table ${table}; those known at the cutoff count)`);
+    return labels;
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Inputs of {@link runDistributed}. */
+interface DistributedOptions {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly bucket: string;
+  readonly resolved: ResolvedCandidate;
+  readonly labels: readonly Label[];
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly cutoffMs?: number;
+  readonly pollMs: number;
+  readonly detach: boolean;
+}
+
+/** The state machine ARN of the target (the stack's BacktestStateMachineArn output). */
+function stateMachineArnOf(env: Readonly<Record<string, string | undefined>>): string {
+  const arn = env[ENV.backtestStateMachineArn];
+  if (!arn)
+    throw new CliError(
+      `${ENV.backtestStateMachineArn} is not set: name the stack with --stack (or ${STACK_ENV_VAR}), whose BacktestStateMachineArn output gives it, or export it`,
+    );
+  return arn;
+}
+
+/**
+ * A distributed stored-vector backtest: plans the run as the local path does, lists the period's
+ * archive objects, writes the run and starts it, follows it and collects its report (undefined
+ * with --detach, after printing the run id).
+ */
+async function runDistributed(options: DistributedOptions): Promise<BacktestReport | undefined> {
+  const { env } = options;
+  const stateMachineArn = stateMachineArnOf(env);
+  const s3 = createS3Client(env);
+  const sfn = createSfnClient(env);
+  try {
+    const store = new S3ObjectStore(s3, options.bucket);
+    const deps = { store, sfn, stateMachineArn, log: say, pollMs: options.pollMs };
+    const items = await periodItems(store, options);
+    const cutoffMs = options.cutoffMs ?? options.toMs;
+    const cutoff = labelCutoff(options.labels, cutoffMs);
+    const run = planStoredVectorRun({
+      runId: newRunId(Date.now(), Math.random),
+      resolved: options.resolved,
+      fromMs: options.fromMs,
+      toMs: options.toMs,
+      objects: items.length,
+      outcomes: outcomesAsOf(options.labels, cutoffMs).outcomes,
+      ...(cutoff !== undefined ? { cutoff } : {}),
+    });
+    if (items.length === 0) {
+      say("No archive objects in the period: nothing to distribute.");
+      return reportOfSlices(run, []);
+    }
+    const executionArn = await startDistributedBacktest(deps, run, items);
+    if (options.detach) {
+      process.stdout.write(`${run.runId}\n`);
+      say(`Collect it with: vigil backtest --collect ${run.runId}`);
+      return undefined;
+    }
+    await waitForExecution(deps, executionArn);
+    return await collectDistributedBacktest(store, run.runId);
+  } finally {
+    s3.destroy();
+    sfn.destroy();
+  }
+}
+
+/** `--collect <runId>`: waits for the run's execution to end, then merges its results. */
+async function collectRun(runId: string, stateDir: string, pollMs: number): Promise<BacktestReport> {
+  if (!RUN_ID_PATTERN.test(runId))
+    throw new CliError(`--collect ${runId}: not a run id`, CONFIG_EXIT.invalid);
+  const { env } = resolveTarget(stateDir);
+  const bucket = env[ENV.archiveBucket];
+  if (!bucket)
+    throw new CliError(`${ENV.archiveBucket} is not set: name the stack with --stack (or ${STACK_ENV_VAR})`);
+  const stateMachineArn = stateMachineArnOf(env);
+  const s3 = createS3Client(env);
+  const sfn = createSfnClient(env);
+  try {
+    const store = new S3ObjectStore(s3, bucket);
+    await waitForExecution(
+      { store, sfn, stateMachineArn, log: say, pollMs },
+      executionArnOf(stateMachineArn, runId),
+    );
+    return await collectDistributedBacktest(store, runId);
+  } finally {
+    s3.destroy();
+    sfn.destroy();
+  }
 }
 
 /** The CLI target when one is configured or a local stack runs; undefined otherwise (unless required). */

@@ -3,7 +3,7 @@ import { dedupeRecords } from "#shared/domain/archive/archived-record";
 import { decodeArchivedRecords } from "#shared/domain/backtest/archived-events";
 import type { Outcome } from "#shared/domain/backtest/outcomes";
 import { addComparison, addQuarantined, type BacktestTally, emptyTally } from "#shared/domain/backtest/tally";
-import type { DecisionEngine } from "#shared/domain/decision/index";
+import { type DecisionEngine, DecisionEngineFactory, type DecisionKind } from "#shared/domain/decision/index";
 import type { DecodeLimits } from "#shared/domain/event/index";
 import type { DecisionRecord } from "#shared/ports/decision-store";
 
@@ -98,4 +98,50 @@ export async function backtestStoredVectors(
     }
   }
   return tally;
+}
+
+/** One configuration's documents, as stored. */
+export type Documents = Readonly<Partial<Record<DecisionKind, unknown>>>;
+
+/** An engine for one configuration's documents (version numbers do not matter to a backtest). */
+export function engineFor(documents: Documents, factory = new DecisionEngineFactory()): DecisionEngine {
+  return factory.engine({
+    ...(documents.rules !== undefined
+      ? { rules: factory.rules({ version: 1, document: documents.rules }) }
+      : {}),
+    ...(documents.lists !== undefined
+      ? { lists: factory.lists({ version: 1, document: documents.lists }) }
+      : {}),
+    ...(documents.model !== undefined
+      ? { model: factory.model({ version: 1, document: documents.model }) }
+      : {}),
+  });
+}
+
+/** The part of a planned run every slice decides with (`DistributedRun` has it). */
+export interface StoredVectorSlicePlan {
+  readonly before: Documents;
+  readonly after: Documents;
+  readonly featureVersion: string;
+  readonly outcomes: ReadonlyArray<readonly [string, Outcome]>;
+}
+
+/**
+ * What a slice of a planned stored-vector run decides with: an engine per configuration (each
+ * from its own factory), the feature version and the outcomes. The worker threads and the Lambda
+ * worker both build their slices' dependencies here.
+ */
+export function storedVectorDependencies(
+  plan: StoredVectorSlicePlan,
+  decisions: DecisionLookup,
+  collectEvents = false,
+): StoredVectorDependencies {
+  return {
+    decisions,
+    before: engineFor(plan.before, new DecisionEngineFactory()),
+    after: engineFor(plan.after, new DecisionEngineFactory()),
+    featureVersion: plan.featureVersion,
+    outcomes: new Map(plan.outcomes),
+    collectEvents,
+  };
 }

@@ -14,6 +14,7 @@ import type { IStream } from "aws-cdk-lib/aws-kinesis";
 import type { IKey } from "aws-cdk-lib/aws-kms";
 import { Construct } from "constructs";
 import type { AuditDomain } from "#infra/constructs/audit-domain";
+import type { DistributedBacktest } from "#infra/constructs/distributed-backtest";
 import type { EventArchive } from "#infra/constructs/event-archive";
 import type { DynamoDbAction, KinesisPutAction } from "#infra/function-permissions";
 import { grantActions, grantKeyViaService } from "#infra/grants";
@@ -60,6 +61,8 @@ export interface AccessRolesProps {
   readonly tables: Readonly<Record<TableKey, { readonly table: ITable; readonly key: IKey }>>;
   /** The event archive: the operator may read it (vigil backtest). */
   readonly archive: EventArchive;
+  /** The distributed backtest: the operator may run one (vigil backtest --distributed). */
+  readonly backtest: DistributedBacktest;
   /** The audit domain, when there is one: the operator and reader roles may search it. */
   readonly auditDomain?: AuditDomain;
   /**
@@ -74,7 +77,9 @@ export interface AccessRolesProps {
  *
  * - `operator`: what the `vigil` CLI does against this stack ({@link OPERATOR_PERMISSIONS}), plus
  *   `cloudformation:DescribeStacks` on the stack (the CLI's `--stack`) and, with an audit domain,
- *   reading the trail (`vigil report`); reading the event archive (`vigil backtest`);
+ *   reading the trail (`vigil report`); reading the event archive (`vigil backtest`) and running a
+ *   distributed backtest (`vigil backtest --distributed`: its run objects, StartExecution,
+ *   DescribeExecution);
  * - `auditReader` (with an audit domain): GET and POST on the audit indices only, mapped to the
  *   read-only FGAC role;
  * - `producerPolicy`: a managed policy to attach to any role that puts events (PutRecord(s) on the
@@ -117,6 +122,7 @@ export class AccessRoles extends Construct {
     }
     grantActions(this.operator, ["cloudformation:DescribeStacks"], [stack.stackId]);
     props.archive.grantRead(this.operator);
+    props.backtest.grantRun(this.operator, props.archive);
 
     if (props.auditDomain) {
       props.auditDomain.grantRead(this.operator);

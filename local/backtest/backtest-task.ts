@@ -1,6 +1,11 @@
 import { backtestArchiveSlice } from "#functions/backtest/archive-slice";
 import { type RecomputedDecision, recomputeDecisions } from "#functions/backtest/recomputed-features";
-import { backtestStoredVectors, type DecisionLookup } from "#functions/backtest/stored-vectors";
+import {
+  backtestStoredVectors,
+  type DecisionLookup,
+  type Documents,
+  storedVectorDependencies,
+} from "#functions/backtest/stored-vectors";
 import { createDynamoDbClient } from "#shared/adapters/aws-clients";
 import { MapDecisionLookup, readDecisionsFile } from "#shared/adapters/decisions-file";
 import { DynamoDbDecisionStore } from "#shared/adapters/dynamodb-decision-store";
@@ -10,7 +15,6 @@ import type { ArchivedRecord } from "#shared/domain/archive/archived-record";
 import { compareEventTime, decodeArchivedRecords } from "#shared/domain/backtest/archived-events";
 import type { Outcome } from "#shared/domain/backtest/outcomes";
 import type { BacktestTally } from "#shared/domain/backtest/tally";
-import { type DecisionEngine, DecisionEngineFactory, type DecisionKind } from "#shared/domain/decision/index";
 import type { ObjectStore } from "#shared/ports/object-store";
 
 /**
@@ -19,8 +23,7 @@ import type { ObjectStore } from "#shared/ports/object-store";
  * (before or after) of the recomputed-features path.
  */
 
-/** One configuration's documents, as stored. */
-export type Documents = Readonly<Partial<Record<DecisionKind, unknown>>>;
+export type { Documents };
 
 /** Where the archive's objects are: a local directory or an S3 bucket (with the SDK's variables). */
 export type ObjectStoreSpec =
@@ -76,21 +79,6 @@ export type BacktestTaskResult =
   | { readonly kind: "stored"; readonly tally: BacktestTally }
   | { readonly kind: "recompute"; readonly decisions: ReadonlyArray<readonly [string, RecomputedDecision]> };
 
-/** An engine for one configuration's documents. */
-export function engineFor(documents: Documents, factory = new DecisionEngineFactory()): DecisionEngine {
-  return factory.engine({
-    ...(documents.rules !== undefined
-      ? { rules: factory.rules({ version: 1, document: documents.rules }) }
-      : {}),
-    ...(documents.lists !== undefined
-      ? { lists: factory.lists({ version: 1, document: documents.lists }) }
-      : {}),
-    ...(documents.model !== undefined
-      ? { model: factory.model({ version: 1, document: documents.model }) }
-      : {}),
-  });
-}
-
 /** The object store a spec names. */
 export function objectStoreFor(spec: ObjectStoreSpec): ObjectStore {
   return spec.kind === "files"
@@ -128,15 +116,7 @@ export async function runBacktestTask(task: BacktestTask): Promise<BacktestTaskR
   }
   const decisions = await decisionLookupFor(task.decisions);
   try {
-    const factory = new DecisionEngineFactory();
-    const deps = {
-      decisions,
-      before: engineFor(task.before, factory),
-      after: engineFor(task.after, new DecisionEngineFactory()),
-      featureVersion: task.featureVersion,
-      outcomes: new Map(task.outcomes),
-      collectEvents: task.collectEvents ?? false,
-    };
+    const deps = storedVectorDependencies(task, decisions, task.collectEvents ?? false);
     const tally = task.archive
       ? await backtestArchiveSlice(
           task.archive.keys,

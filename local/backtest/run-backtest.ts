@@ -12,6 +12,11 @@ import { type BacktestWorkerPool, startWorkerPool } from "#local/backtest/worker
 import { type ArchivedRecord, dedupeRecords } from "#shared/domain/archive/archived-record";
 import { decodeArchivedRecords } from "#shared/domain/backtest/archived-events";
 import { chooseBacktestPath, type ResolvedCandidate } from "#shared/domain/backtest/configuration";
+import {
+  type DistributedRun,
+  planStoredVectorRun,
+  reportContextOf,
+} from "#shared/domain/backtest/distributed";
 import { type Outcome, outcomesAsOf } from "#shared/domain/backtest/outcomes";
 import { type BacktestReport, type BacktestSource, buildReport } from "#shared/domain/backtest/report";
 import {
@@ -95,6 +100,7 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
       ? input.records.filter((r) => input.toMs === undefined || Date.parse(r.arrivalTime) < input.toMs)
       : [];
   const { outcomes } = outcomesAsOf(options.labels ?? [], cutoffMs);
+  const cutoff = labelCutoff(options.labels, cutoffMs);
   const threads = Math.max(1, options.threads ?? 1);
   let pool: Promise<BacktestWorkerPool> | undefined;
   const run = async (task: BacktestTask): Promise<BacktestTaskResult> => {
@@ -108,24 +114,24 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
     let tally: BacktestTally;
     if (path === "stored-vectors") {
       const decisions = options.decisions as DecisionsSpec;
-      const featureVersion = compileFeatureDocument(resolved.inForce.documents.features).version;
-      const common = {
-        kind: "stored" as const,
-        decisions,
-        before: resolved.inForce.documents,
-        after: resolved.candidate.documents,
-        featureVersion,
-        outcomes: [...outcomes],
-        collectEvents: options.onEvents !== undefined,
-      };
+      const collectEvents = options.onEvents !== undefined;
       let tasks: BacktestTask[];
       if (input.kind === "archive") {
         const objects = await archiveObjectsIn(objectStoreFor(input.store), input);
-        source = { kind: "archive", from: iso(input.fromMs), to: iso(input.toMs), objects: objects.length };
+        const plan = planStoredVectorRun({
+          runId: "local",
+          resolved,
+          fromMs: input.fromMs,
+          toMs: input.toMs,
+          objects: objects.length,
+          outcomes,
+          ...(cutoff !== undefined ? { cutoff } : {}),
+        });
+        source = reportContextOf(plan).source;
         // More slices than threads, so a slow slice does not hold the others back.
         tasks = balance(objects, Math.min(objects.length, threads * 4), (o: StoredObject) => o.size).map(
           (group) => ({
-            ...common,
+            ...storedTaskOf(plan, decisions, collectEvents),
             archive: {
               store: input.store,
               keys: group.map((o) => o.key),
@@ -136,12 +142,23 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
         );
       } else {
         source = { kind: "file", path: input.path };
+        const plan = planStoredVectorRun({
+          runId: "local",
+          resolved,
+          fromMs: input.fromMs ?? 0,
+          toMs: input.toMs ?? 0,
+          objects: 0,
+          outcomes,
+        });
         const from = input.fromMs ?? Number.NEGATIVE_INFINITY;
         const records = fileRecords.filter((r) => Date.parse(r.arrivalTime) >= from);
         const size = Math.ceil(records.length / (threads * 4)) || 1;
         tasks = [];
         for (let i = 0; i < records.length; i += size)
-          tasks.push({ ...common, records: records.slice(i, i + size) });
+          tasks.push({
+            ...storedTaskOf(plan, decisions, collectEvents),
+            records: records.slice(i, i + size),
+          });
       }
       log(`Re-deciding from stored vectors in ${tasks.length} slice(s) on ${threads} thread(s)...`);
       const results = await Promise.all(tasks.map(run));
@@ -196,14 +213,31 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
       source,
       inForce: resolved.inForce.versions,
       candidate: resolved.changed,
-      ...(options.labels && options.labels.length > 0
-        ? { cutoff: iso(cutoffMs === Number.MAX_SAFE_INTEGER ? Date.now() : cutoffMs) }
-        : {}),
+      ...(cutoff !== undefined ? { cutoff } : {}),
       notes,
     });
   } finally {
     if (pool) await (await pool).close();
   }
+}
+
+/** The label cutoff a report names (ISO), when labels were given. */
+export function labelCutoff(labels: readonly Label[] | undefined, cutoffMs: number): string | undefined {
+  if (!labels || labels.length === 0) return undefined;
+  return iso(cutoffMs === Number.MAX_SAFE_INTEGER ? Date.now() : cutoffMs);
+}
+
+/** A stored-vector task of a planned run (its slice's archive keys or records are added). */
+function storedTaskOf(plan: DistributedRun, decisions: DecisionsSpec, collectEvents: boolean) {
+  return {
+    kind: "stored" as const,
+    decisions,
+    before: plan.before,
+    after: plan.after,
+    featureVersion: plan.featureVersion,
+    outcomes: plan.outcomes,
+    collectEvents,
+  };
 }
 
 function iso(ms: number): string {

@@ -60,6 +60,20 @@ export const PRICES = {
     putsPer1k: 0.005,
     /** Lifecycle transitions, per 1,000 objects (to Standard-IA, to Glacier Instant Retrieval). */
     transitionsPer1k: 0.01 + 0.02,
+    /** GET requests, per 1,000, by storage class (backtests read the archive). */
+    getsPer1k: { standard: 0.0004, infrequentAccess: 0.001, glacierInstant: 0.01 },
+    /** Data retrieval, per GB read, by storage class (Standard: none). */
+    retrievalGB: { standard: 0, infrequentAccess: 0.01, glacierInstant: 0.03 },
+    /** Data transfer out to the internet, per GB (first 10 TB a month): a backtest run off AWS. */
+    transferOutGB: 0.09,
+  },
+  stepFunctions: {
+    /** Standard workflows, per 1,000 state transitions. */
+    standardTransitionsPer1k: 0.025,
+    /** Express workflows (the distributed map's children), per million requests. */
+    expressRequestsPerMillion: 1,
+    /** Express workflows, per GB-second (billed in 64 MB steps, first tier). */
+    expressGBSecond: 0.00001667,
   },
   lambda: {
     /** Arm64, per GB-second. */
@@ -221,4 +235,43 @@ export const WORKLOAD = {
    * batches form at low volume.
    */
   onDemandShards: 4,
+} as const;
+
+/**
+ * What a stored-vector backtest costs per archived event (docs/backtest.md, "What a backtest
+ * costs"). CPU: measured by `npm run bench:engine` (stored-vector backtest, 12,259 events per CPU
+ * second: decoding, two decisions, the tally; docs/decision-engine.md). The rest are assumptions,
+ * named as such.
+ */
+export const BACKTEST_WORKLOAD = {
+  /** Measured: events per CPU second of the stored-vector backtest (`npm run bench:engine`). */
+  eventsPerCpuSecond: 12_259,
+  /**
+   * Assumption: wall time per BatchGetItem of 100 stored decisions from Lambda in the region
+   * (the decision store sends them one after another).
+   */
+  batchGetSeconds: 0.01,
+  /** Assumption: wall time per GET of an archive object from Lambda in the region. */
+  objectGetSeconds: 0.03,
+  /**
+   * Assumption: records per archive object. The archive function writes one object per batch
+   * (up to 1,000 records, 10 s batching window): 1,000 at high rates, far fewer at low ones.
+   */
+  recordsPerObject: [1_000, 100],
+  /** The worker's memory (infra/constructs/distributed-backtest.ts): one full vCPU. */
+  workerMemoryMiB: 1769,
+  /** Archive objects per Lambda invocation (the map's batches). */
+  objectsPerBatch: 20,
+  /** Memory an Express child execution is billed for (its minimum step; it only waits for Lambda). */
+  expressChildMemoryMiB: 64,
+  /**
+   * Assumption: state transitions of the parent Standard execution: its own few, plus one per
+   * child the map starts (counted as a transition, the pessimistic reading of the pricing page).
+   */
+  parentTransitionsFixed: 5,
+  /**
+   * Read units per stored decision: strongly consistent BatchGetItem of an item under 4 KB (the
+   * decision item is assumed 1.5 KB, as for score, `WORKLOAD.decisionReadUnitsPerEvent`).
+   */
+  decisionReadUnitsPerEvent: 1,
 } as const;

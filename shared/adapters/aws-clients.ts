@@ -6,7 +6,7 @@ import { NodeHttpHandler } from "@smithy/node-http-handler";
 export type AwsEnv = Readonly<Record<string, string | undefined>>;
 
 /** Services whose endpoint can be redirected with `AWS_ENDPOINT_URL_<SERVICE>`. */
-export type AwsService = "KINESIS" | "DYNAMODB" | "SNS" | "SQS" | "SECRETS_MANAGER" | "S3";
+export type AwsService = "KINESIS" | "DYNAMODB" | "SNS" | "SQS" | "SECRETS_MANAGER" | "S3" | "SFN";
 
 /**
  * Endpoint the SDK will use for a service, from the SDK's standard variables

@@ -3,7 +3,9 @@ import { Stack } from "aws-cdk-lib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AUDIT_SETUP_FUNCTION, setupRequests } from "#infra/constructs/audit-domain";
 import { CONFIG_SEED_FUNCTION } from "#infra/constructs/config-seed";
+import { BACKTEST_MAP_S3_ACTIONS, BACKTEST_WORKER_FUNCTION } from "#infra/constructs/distributed-backtest";
 import {
+  BACKTEST_WORKER_PERMISSIONS,
   BUNDLED_NOT_CALLED,
   CONFIG_SEED_PERMISSIONS,
   CONSUMER_PERMISSIONS,
@@ -22,6 +24,7 @@ import {
   asArray,
   getAtt,
   logicalIdOf,
+  propertiesOf,
   type Statement,
   statementsOfRole,
   synthesizeVigil,
@@ -66,6 +69,14 @@ function deployedFunctions(stack: VigilStack): DeployedFunction[] {
     logGroupId: logicalIdOf(stack, stack.configSeed.provider.logGroup),
     inVpc: false,
   });
+  out.push({
+    name: "backtestWorker",
+    definition: BACKTEST_WORKER_FUNCTION,
+    permissions: BACKTEST_WORKER_PERMISSIONS,
+    roleId: logicalIdOf(stack, stack.backtest.worker.role),
+    logGroupId: logicalIdOf(stack, stack.backtest.worker.logGroup),
+    inVpc: false,
+  });
   const domain = stack.auditDomain;
   if (domain)
     out.push({
@@ -87,6 +98,7 @@ function declaredActions(p: CodePermissions): Set<string> {
     ...(p.pseudonymKey ?? []),
     ...(p.alertTopic ?? []),
     ...(p.archiveBucket ?? []),
+    ...(p.archiveRead ?? []),
     ...(p.auditDomain ?? []).map((r) => r.action),
   ]);
 }
@@ -97,6 +109,7 @@ beforeAll(async () => {
     ...Object.values(FUNCTIONS).map((f) => f.entry),
     CONFIG_SEED_FUNCTION.entry,
     AUDIT_SETUP_FUNCTION.entry,
+    BACKTEST_WORKER_FUNCTION.entry,
   ]);
   await Promise.all([...entries].map(async (entry) => calls.set(entry, await codeCalls(entry))));
 }, 180_000);
@@ -203,7 +216,7 @@ for (const variant of [
             expect(keyIds).toContain(resource["Fn::GetAtt"][0]);
             const service = JSON.stringify(s.Condition);
             expect(
-              ["dynamodb", "kinesis", "sqs", "sns", "secretsmanager"].some(
+              ["dynamodb", "kinesis", "sqs", "sns", "secretsmanager", "s3"].some(
                 (svc) => JSON.stringify(viaService(svc)) === service,
               ),
               service,
@@ -240,6 +253,81 @@ for (const variant of [
         });
       });
     }
+
+    describe("the distributed backtest", () => {
+      const bucketId = logicalIdOf(stack, stack.archive.bucket);
+      const objects = (prefix: string) =>
+        JSON.stringify({ "Fn::Join": ["", [getAtt(bucketId), `/${prefix}*`]] });
+      const byResource = (statements: readonly Statement[]) => {
+        const out = new Map<string, string[]>();
+        for (const s of statements.filter((x) => x.Effect === "Allow"))
+          for (const r of asArray(s.Resource))
+            for (const a of asArray(s.Action)) {
+              const key = JSON.stringify(r);
+              out.set(key, [...(out.get(key) ?? []), a].sort());
+            }
+        return out;
+      };
+
+      it("lets the worker read only events/ and backtests/ objects of the archive bucket", () => {
+        const granted = byResource(
+          statementsOfRole(resources, logicalIdOf(stack, stack.backtest.worker.role)),
+        );
+        const s3 = [...granted].filter(([, actions]) => actions.some((a) => a.startsWith("s3:")));
+        expect(new Map(s3)).toEqual(
+          new Map([
+            [objects("events/"), ["s3:GetObject"]],
+            [objects("backtests/"), ["s3:GetObject"]],
+          ]),
+        );
+      });
+
+      it("lets the state machine invoke the worker, use backtests/ objects and run its own children only", () => {
+        const roleId = logicalIdOf(stack, stack.backtest.stateMachine.role);
+        const statements = statementsOfRole(resources, roleId).filter((s) => s.Effect === "Allow");
+        const granted = byResource(statements);
+        const workerArn = JSON.stringify(getAtt(logicalIdOf(stack, stack.backtest.worker.fn)));
+        expect(granted.get(workerArn)).toEqual(["lambda:InvokeFunction"]);
+        expect(granted.get(objects("backtests/"))).toEqual([...BACKTEST_MAP_S3_ACTIONS].sort());
+        const stateMachine = JSON.stringify({ Ref: logicalIdOf(stack, stack.backtest.stateMachine) });
+        expect(granted.get(stateMachine)).toEqual(["states:StartExecution"]);
+        const dataPlane = statements
+          .flatMap((s) => asArray(s.Action))
+          .filter((a) => /^(s3|lambda|states|dynamodb|kinesis|sns|sqs|es|secretsmanager):/.test(a));
+        expect(new Set(dataPlane)).toEqual(
+          new Set([
+            "lambda:InvokeFunction",
+            ...BACKTEST_MAP_S3_ACTIONS,
+            "states:StartExecution",
+            "states:DescribeExecution",
+            "states:StopExecution",
+          ]),
+        );
+        // Only log delivery and X-Ray, which have no resource-level permissions, are on '*'.
+        const unscoped = statements
+          .filter((s) => asArray(s.Resource).includes("*"))
+          .flatMap((s) => asArray(s.Action));
+        for (const action of unscoped) expect(action).toMatch(/^(logs|xray):/);
+      });
+
+      it("lets the operator start and describe backtest executions and use backtests/ objects", () => {
+        const granted = byResource(statementsOfRole(resources, logicalIdOf(stack, stack.access.operator)));
+        const stateMachine = JSON.stringify({ Ref: logicalIdOf(stack, stack.backtest.stateMachine) });
+        expect(granted.get(stateMachine)).toEqual(["states:StartExecution"]);
+        expect(granted.get(objects("backtests/"))).toEqual(["s3:GetObject", "s3:PutObject"]);
+        expect(granted.get(objects("events/"))).toEqual(["s3:GetObject"]);
+        const states = [...granted.values()].flat().filter((a) => a.startsWith("states:"));
+        expect(states.sort()).toEqual(["states:DescribeExecution", "states:StartExecution"]);
+      });
+
+      it("logs every event of the state machine to a log group encrypted with the operations key", () => {
+        const properties = propertiesOf(resources, logicalIdOf(stack, stack.backtest.stateMachine));
+        expect(properties.TracingConfiguration).toEqual({ Enabled: true });
+        expect(properties.LoggingConfiguration).toMatchObject({ Level: "ALL", IncludeExecutionData: true });
+        const logGroup = propertiesOf(resources, logicalIdOf(stack, stack.backtest.logGroup));
+        expect(logGroup.KmsKeyId).toEqual(getAtt(logicalIdOf(stack, stack.data.keys.operations)));
+      });
+    });
 
     it("lets the domain's access policy grant each principal only its own verbs and paths", () => {
       const domain = stack.auditDomain;
@@ -287,6 +375,7 @@ describe("docs/infra.md", () => {
     const functions: Array<[string, CodePermissions]> = [
       ...Object.entries(CONSUMER_PERMISSIONS),
       ["configSeed", CONFIG_SEED_PERMISSIONS],
+      ["backtestWorker", BACKTEST_WORKER_PERMISSIONS],
       ["auditSetup", { auditDomain: setupRequests("vigil-decisions") }],
     ];
     for (const [name, p] of functions) {
@@ -299,6 +388,8 @@ describe("docs/infra.md", () => {
       if (p.alertTopic) rows.push(`| ${name} | alert topic | ${p.alertTopic.join(", ")} |`);
       if (p.archiveBucket)
         rows.push(`| ${name} | archive bucket \`events/*\` | ${p.archiveBucket.join(", ")} |`);
+      if (p.archiveRead)
+        rows.push(`| ${name} | archive bucket \`events/*\`, \`backtests/*\` | ${p.archiveRead.join(", ")} |`);
       for (const r of p.auditDomain ?? [])
         rows.push(`| ${name} | audit domain \`${r.path}\` | ${r.action} |`);
     }

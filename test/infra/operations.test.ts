@@ -265,6 +265,7 @@ describe("stack outputs", () => {
     for (const [key, stream] of Object.entries(STREAMS))
       expect(variables, `${key} stream`).toContain(stream.envVar);
     expect(variables).toContain(ENV.archiveBucket);
+    expect(variables).toContain(ENV.backtestStateMachineArn);
   });
 
   it("leave the audit outputs out when there is no audit domain", () => {
@@ -280,6 +281,9 @@ describe("stack outputs", () => {
     expect(outputs.EventsStreamName?.Value).toEqual({ Ref: logicalIdOf(stack, stack.data.streams.events) });
     expect(outputs.ConfigTableName?.Value).toEqual({ Ref: logicalIdOf(stack, stack.data.tables.config) });
     expect(outputs.AlertTopicArn?.Value).toEqual({ Ref: logicalIdOf(stack, stack.alerts.topic) });
+    expect(outputs.BacktestStateMachineArn?.Value).toEqual({
+      Ref: logicalIdOf(stack, stack.backtest.stateMachine),
+    });
     expect(asArray(outputs.AuditEndpoint?.Value as unknown[])).toHaveLength(1);
   });
 });

@@ -126,6 +126,7 @@ describe("dev profile", () => {
       "(CDK's S3 auto-delete provider)",
       "vigil-alert",
       "vigil-archive",
+      "vigil-backtestworker",
       "vigil-configseed",
       "vigil-score",
     ]);

@@ -65,6 +65,7 @@ describe("loadStackOutputs on the CloudFormation Query protocol", () => {
       [TABLES.labels.envVar]: "value-of-LabelsTableName",
       [TABLES.cases.envVar]: "value-of-CasesTableName",
       VIGIL_ARCHIVE_BUCKET: "value-of-ArchiveBucketName",
+      VIGIL_BACKTEST_STATE_MACHINE_ARN: "value-of-BacktestStateMachineArn",
       VIGIL_ALERT_TOPIC_ARN: "value-of-AlertTopicArn",
       VIGIL_OPENSEARCH_ENDPOINT: "value-of-AuditEndpoint",
       VIGIL_AUDIT_INDEX_PREFIX: "value-of-AuditIndexPrefix",
