@@ -8,13 +8,25 @@ import { CATEGORY_PATTERN } from "#shared/domain/labels/index";
  * cannot be fooled by it.
  */
 
-/** The attacks the simulator stages. */
+/**
+ * The attacks the simulator stages (docs/simulator.md describes each and the trace it leaves):
+ * the first five since the simulator began, the rest from the risk-control literature: SIM-swap
+ * takeover (盗号 through a ported number), SMS-activation farms (接码), credential stuffing (撞库),
+ * order brushing by real paid accounts (刷单), referral abuse, scalping, stolen-card cash-out.
+ */
 export const ATTACK_TYPES = [
   "coupon_farming",
   "order_brushing",
   "account_takeover",
   "card_testing",
   "registration_burst",
+  "sim_swap_takeover",
+  "sms_farm",
+  "credential_stuffing",
+  "paid_brushing",
+  "referral_abuse",
+  "scalping",
+  "card_cashout",
 ] as const;
 export type AttackType = (typeof ATTACK_TYPES)[number];
 
@@ -28,9 +40,12 @@ export type AttackVariant = (typeof ATTACK_VARIANTS)[number];
  */
 export const LEGIT_KINDS = [
   "new_user",
+  "campus",
   "new_device",
   "vpn",
   "travel",
+  "flash_sale",
+  "shared_card",
   "family_device",
   "office",
   "carrier_nat",

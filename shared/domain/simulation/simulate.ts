@@ -62,7 +62,7 @@ export function simulate(input: SimulationConfig): Simulation {
     for (let i = 0; i < plan.instances; i++) {
       const rng = Rng.derive(config.seed, `attack/${plan.type}/${plan.variant}/${i}`);
       stageAttack(
-        { rng, population, timeline: generated, ids, addresses, sink, victims },
+        { rng, population, timeline: generated, ids, addresses, sink, victims, merchants },
         plan.type,
         plan.variant,
         i,
