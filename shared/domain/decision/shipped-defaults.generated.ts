@@ -74,21 +74,33 @@ export const SHIPPED_RULES: unknown = {
     },
     {
       id: "register_shared_device",
-      description: "A third account on one device within an hour; families rarely register three at once.",
+      description:
+        "A second account on one device within an hour (a new relative on the family tablet is rarely that quick; farms are).",
       scenarios: ["register"],
-      when: "has(features.accounts_per_device_1h) && features.accounts_per_device_1h >= 3",
-      action: "challenge_sms",
+      when: "has(features.accounts_per_device_1h) && features.accounts_per_device_1h >= 2",
+      action: "challenge_face",
       severity: "medium",
       mode: "active",
       reason: "SHARED_DEVICE_REGISTRATION",
     },
     {
+      id: "register_from_hosting",
+      description:
+        "A registration from a hosting, VPN, proxy or Tor address that another account used within the hour (servers, not people at home).",
+      scenarios: ["register"],
+      when: "has(features.hosting_accounts_per_ip_1h) && features.hosting_accounts_per_ip_1h >= 2",
+      action: "challenge_face",
+      severity: "medium",
+      mode: "active",
+      reason: "HOSTING_REGISTRATION",
+    },
+    {
       id: "register_ip_burst",
       description:
-        "Ten or more registrations from one IP within an hour, unless the IP is allow-listed (offices, campuses).",
+        "Ten or more registrations from one IP within an hour, unless allow-listed; campuses and carriers do this too, so held for review.",
       scenarios: ["register"],
       when: "has(features.registrations_per_ip_1h) && features.registrations_per_ip_1h >= 10 && !lists.allow.ip",
-      action: "challenge_sms",
+      action: "review",
       severity: "medium",
       mode: "active",
       reason: "IP_REGISTRATION_BURST",
@@ -102,6 +114,50 @@ export const SHIPPED_RULES: unknown = {
       severity: "medium",
       mode: "active",
       reason: "SHARED_PHONE",
+    },
+    {
+      id: "unknown_domain_burst",
+      description:
+        "Three or more registrations in 7 days at one email domain that is not a large mailbox provider (throwaway domains).",
+      scenarios: ["register"],
+      when: "has(event.email) && !lists.mail_providers.emailDomain && has(features.registrations_per_email_domain_7d) && features.registrations_per_email_domain_7d >= 3",
+      action: "block",
+      severity: "high",
+      mode: "active",
+      reason: "THROWAWAY_DOMAIN_BURST",
+    },
+    {
+      id: "phone_block_farm",
+      description:
+        "Another account registered with a number of this account's number block within 7 days (SIM banks of SMS-activation farms).",
+      scenarios: ["register", "login", "order", "payment", "coupon_claim"],
+      when: "has(features.accounts_via_phone_block_7d) && features.accounts_via_phone_block_7d >= 2",
+      action: "block",
+      severity: "high",
+      mode: "active",
+      reason: "PHONE_BLOCK_FARM",
+    },
+    {
+      id: "phone_block_pair",
+      description:
+        "One other account registered with a number of this account's number block within 7 days (a chance pair is possible, so held for review).",
+      scenarios: ["register", "login", "order", "payment", "coupon_claim"],
+      when: "has(features.accounts_via_phone_block_7d) && features.accounts_via_phone_block_7d >= 1",
+      action: "review",
+      severity: "medium",
+      mode: "active",
+      reason: "PHONE_BLOCK_PAIR",
+    },
+    {
+      id: "referral_fan_out",
+      description:
+        "The referrer has three or more referees within 7 days, or the account's referrer was itself referred by one with three or more.",
+      scenarios: ["register", "login", "order", "payment", "coupon_claim"],
+      when: "has(features.referees_7d) && features.referees_7d >= 3 || has(features.referral_siblings_of_referrer_7d) && features.referral_siblings_of_referrer_7d >= 3",
+      action: "block",
+      severity: "high",
+      mode: "active",
+      reason: "REFERRAL_ABUSE",
     },
     {
       id: "coupon_farming_device",
@@ -125,6 +181,28 @@ export const SHIPPED_RULES: unknown = {
       reason: "COUPON_FARMING_IP",
     },
     {
+      id: "hosting_ip_many_accounts",
+      description:
+        "Three or more accounts within an hour from one hosting, VPN, proxy or Tor address, this one younger than 7 days or on a device new to it within the hour (bots; customers on a VPN exit come on their own devices).",
+      scenarios: ["register", "login", "order", "payment", "coupon_claim"],
+      when: "has(features.hosting_accounts_per_ip_1h) && features.hosting_accounts_per_ip_1h >= 3 && (has(features.account_age_30d) && features.account_age_30d < 604800000.0 ||\n has(features.user_device_first_seen_30d) &&\n event.occurredAtMs - features.user_device_first_seen_30d < 3600000.0)",
+      action: "block",
+      severity: "high",
+      mode: "active",
+      reason: "HOSTING_IP_MANY_ACCOUNTS",
+    },
+    {
+      id: "new_merchant_surge",
+      description:
+        "A merchant first seen within 48 hours with three or more buyers in 24 hours (brushing, by sock puppets or by real paid buyers).",
+      scenarios: ["order", "payment"],
+      when: "has(features.merchant_first_seen_30d) && event.occurredAtMs - features.merchant_first_seen_30d < 172800000.0 && has(features.accounts_per_merchant_24h) && features.accounts_per_merchant_24h >= 3",
+      action: "review",
+      severity: "medium",
+      mode: "active",
+      reason: "NEW_MERCHANT_SURGE",
+    },
+    {
       id: "order_brushing",
       description: "A small order from a device or IP shared by many accounts (fake orders to lift ratings).",
       scenarios: ["order"],
@@ -146,44 +224,135 @@ export const SHIPPED_RULES: unknown = {
       reason: "CARD_TESTING",
     },
     {
-      id: "card_testing_many_cards",
-      description: "Four or more cards paid with from one device within 24 hours.",
+      id: "unfamiliar_bin_many_cards",
+      description:
+        "Three or more cards of a BIN first seen within 24 hours (a stolen batch of one issuer being tested or spent).",
       scenarios: ["payment"],
-      when: "has(features.cards_per_device_24h) && features.cards_per_device_24h >= 4",
-      action: "challenge_face",
+      when: "has(features.bin_first_seen_30d) && event.occurredAtMs - features.bin_first_seen_30d < 86400000.0 && has(features.cards_per_bin_24h) && features.cards_per_bin_24h >= 3",
+      action: "block",
+      severity: "critical",
+      mode: "active",
+      reason: "STOLEN_BIN_BATCH",
+    },
+    {
+      id: "many_cards",
+      description: "Three or more cards on one account, or four or more on one device, within 24 hours.",
+      scenarios: ["payment"],
+      when: "has(features.cards_per_user_24h) && features.cards_per_user_24h >= 3 || has(features.cards_per_device_24h) && features.cards_per_device_24h >= 4",
+      action: "block",
       severity: "high",
       mode: "active",
-      reason: "MANY_CARDS_ON_DEVICE",
+      reason: "MANY_CARDS",
+    },
+    {
+      id: "card_shared_by_young_accounts",
+      description:
+        "A card paid with by two or more accounts within 24 hours, this one younger than 7 days (scalpers' and farms' cards; a household's shared card is paid with from established accounts).",
+      scenarios: ["payment"],
+      when: "has(features.accounts_per_card_24h) && features.accounts_per_card_24h >= 2 && has(features.account_age_30d) && features.account_age_30d < 604800000.0",
+      action: "block",
+      severity: "high",
+      mode: "active",
+      reason: "CARD_SHARED_BY_YOUNG_ACCOUNTS",
     },
     {
       id: "card_shared_by_accounts",
-      description: "The card paid for three or more accounts within 24 hours.",
+      description:
+        "The card paid for four or more accounts within 24 hours (households share a card among two or three).",
       scenarios: ["payment"],
-      when: "has(features.accounts_per_card_24h) && features.accounts_per_card_24h >= 3",
+      when: "has(features.accounts_per_card_24h) && features.accounts_per_card_24h >= 4",
       action: "review",
       severity: "medium",
       mode: "active",
       reason: "CARD_SHARED_BY_ACCOUNTS",
     },
     {
+      id: "young_account_cash_out",
+      description:
+        "A gift-card order, a payment after one, or an amount of about 200 US dollars or more (per currency), by an account younger than 7 days (stolen-card cash-out).",
+      scenarios: ["order", "payment"],
+      when: 'has(features.account_age_30d) && features.account_age_30d < 604800000.0 && (has(event.attributes.category) && event.attributes.category == "gift_card" ||\n event.type == "payment" && has(features.gift_card_orders_per_user_24h) && features.gift_card_orders_per_user_24h >= 1 ||\n event.currency in {"USD": 20000, "EUR": 18000, "GBP": 16000, "JPY": 30000, "BRL": 100000, "INR": 1660000} && event.amountMinor >= {"USD": 20000, "EUR": 18000, "GBP": 16000, "JPY": 30000, "BRL": 100000, "INR": 1660000}[event.currency])',
+      action: "review",
+      severity: "high",
+      mode: "active",
+      reason: "YOUNG_ACCOUNT_CASH_OUT",
+    },
+    {
       id: "impossible_travel",
-      description: "Sign-ins from two or more countries within an hour.",
+      description:
+        "Sign-ins from two or more countries within an hour, on a device new to the account within 24 hours (a VPN switched on at home is not travel).",
       scenarios: ["login"],
-      when: "has(features.countries_per_user_1h) && features.countries_per_user_1h >= 2",
+      when: "has(features.countries_per_user_1h) && features.countries_per_user_1h >= 2 && has(features.user_device_first_seen_30d) && event.occurredAtMs - features.user_device_first_seen_30d < 86400000.0",
       action: "challenge_face",
       severity: "high",
       mode: "active",
       reason: "IMPOSSIBLE_TRAVEL",
     },
     {
-      id: "new_device_login",
-      description: "An existing account signs in from a device it was never seen on in 30 days.",
+      id: "new_device_from_hosting",
+      description:
+        "An established account signs in on a device new to it within the hour from a hosting network (stolen password used from a server); the thief does not have the customer's phone.",
       scenarios: ["login"],
-      when: "has(features.user_last_seen_30d) && has(features.user_device_first_seen_30d) && features.user_device_first_seen_30d == event.occurredAtMs",
+      when: "has(features.user_last_seen_30d) && has(features.user_device_first_seen_30d) && event.occurredAtMs - features.user_device_first_seen_30d < 3600000.0 && has(features.hosting_accounts_per_ip_1h) && features.hosting_accounts_per_ip_1h >= 1",
       action: "challenge_sms",
       severity: "medium",
       mode: "active",
-      reason: "NEW_DEVICE_LOGIN",
+      reason: "NEW_DEVICE_HOSTING_LOGIN",
+    },
+    {
+      id: "otp_login_new_device",
+      description:
+        "A one-time-code sign-in on a device new to an established account (what a SIM swap looks like, and a new phone too), held for review since an SMS challenge proves nothing here.",
+      scenarios: ["login"],
+      when: 'has(event.attributes.method) && event.attributes.method == "otp" && has(features.user_last_seen_30d) && has(features.user_device_first_seen_30d) && features.user_device_first_seen_30d == event.occurredAtMs && !has(features.account_age_30d)',
+      action: "review",
+      severity: "medium",
+      mode: "active",
+      reason: "OTP_LOGIN_NEW_DEVICE",
+    },
+    {
+      id: "stuffing_device",
+      description:
+        "A sign-in on a device new to the account that three or more accounts used within 24 hours (credential stuffing from one bot).",
+      scenarios: ["login"],
+      when: "has(features.user_device_first_seen_30d) && event.occurredAtMs - features.user_device_first_seen_30d < 600000.0 && has(features.accounts_per_device_24h) && features.accounts_per_device_24h >= 3",
+      action: "block",
+      severity: "high",
+      mode: "active",
+      reason: "CREDENTIAL_STUFFING",
+    },
+    {
+      id: "unfamiliar_device_and_network",
+      description:
+        "An established account on a device and a /24 network both new to it within 24 hours, from a non-hosting address none of our other customers used in 24 hours (a stolen password through a residential proxy; carrier and hotel addresses are shared). The thief has no access to the customer's phone.",
+      scenarios: ["login", "order", "payment"],
+      when: "!has(features.account_age_30d) && has(features.user_last_seen_30d) && has(features.user_device_first_seen_30d) && event.occurredAtMs - features.user_device_first_seen_30d < 86400000.0 && has(features.user_prefix_first_seen_30d) && event.occurredAtMs - features.user_prefix_first_seen_30d < 86400000.0 && has(features.accounts_per_ip_24h) && features.accounts_per_ip_24h <= 1 && has(features.hosting_accounts_per_ip_1h) && features.hosting_accounts_per_ip_1h == 0",
+      action: "challenge_sms",
+      severity: "medium",
+      mode: "active",
+      reason: "UNFAMILIAR_DEVICE_AND_NETWORK",
+    },
+    {
+      id: "young_account_new_network",
+      description:
+        "An account between one and seven days old acting from a network new to it within 24 hours that no other customer used (aged accounts of a ring, each on its own proxy); held for review.",
+      scenarios: ["login", "order", "payment", "coupon_claim"],
+      when: "has(features.account_age_30d) && features.account_age_30d >= 86400000.0 && features.account_age_30d < 604800000.0 && has(features.user_prefix_first_seen_30d) && event.occurredAtMs - features.user_prefix_first_seen_30d < 86400000.0 && has(features.accounts_per_ip_24h) && features.accounts_per_ip_24h <= 1",
+      action: "review",
+      severity: "medium",
+      mode: "active",
+      reason: "YOUNG_ACCOUNT_NEW_NETWORK",
+    },
+    {
+      id: "failed_login_new_device",
+      description:
+        "A failed password on a device new to the account within 10 minutes (credential stuffing; customers mistype on their own devices).",
+      scenarios: ["login"],
+      when: "has(event.attributes.success) && event.attributes.success == false && has(features.user_device_first_seen_30d) && event.occurredAtMs - features.user_device_first_seen_30d < 600000.0",
+      action: "review",
+      severity: "medium",
+      mode: "active",
+      reason: "FAILED_LOGIN_NEW_DEVICE",
     },
     {
       id: "login_device_hopping",
@@ -195,6 +364,17 @@ export const SHIPPED_RULES: unknown = {
       severity: "high",
       mode: "active",
       reason: "ACCOUNT_TAKEOVER_PATTERN",
+    },
+    {
+      id: "new_device_gift_cards",
+      description:
+        "A gift-card order, or a payment after one, on a device new to an established account within 24 hours (takeover cash-out, SIM swap included); a face check, because the takeover may hold the phone.",
+      scenarios: ["order", "payment"],
+      when: '!has(features.account_age_30d) && has(features.user_device_first_seen_30d) && event.occurredAtMs - features.user_device_first_seen_30d < 86400000.0 && (has(event.attributes.category) && event.attributes.category == "gift_card" ||\n event.type == "payment" && has(features.gift_card_orders_per_user_24h) && features.gift_card_orders_per_user_24h >= 1)',
+      action: "challenge_face",
+      severity: "high",
+      mode: "active",
+      reason: "NEW_DEVICE_GIFT_CARDS",
     },
     {
       id: "high_score_new_account",
@@ -237,6 +417,144 @@ export const SHIPPED_LISTS: unknown = {
       },
     ],
     allow: [],
+    mail_providers: [
+      {
+        kind: "emailDomain",
+        value: "gmail.com",
+        comment:
+          "Large public mailbox provider: many unrelated people sign up from it, so a count per domain means nothing here.",
+        addedBy: "vigil-defaults",
+        addedAt: "2026-03-01T00:00:00.000Z",
+      },
+      {
+        kind: "emailDomain",
+        value: "googlemail.com",
+        comment:
+          "Large public mailbox provider: many unrelated people sign up from it, so a count per domain means nothing here.",
+        addedBy: "vigil-defaults",
+        addedAt: "2026-03-01T00:00:00.000Z",
+      },
+      {
+        kind: "emailDomain",
+        value: "outlook.com",
+        comment:
+          "Large public mailbox provider: many unrelated people sign up from it, so a count per domain means nothing here.",
+        addedBy: "vigil-defaults",
+        addedAt: "2026-03-01T00:00:00.000Z",
+      },
+      {
+        kind: "emailDomain",
+        value: "hotmail.com",
+        comment:
+          "Large public mailbox provider: many unrelated people sign up from it, so a count per domain means nothing here.",
+        addedBy: "vigil-defaults",
+        addedAt: "2026-03-01T00:00:00.000Z",
+      },
+      {
+        kind: "emailDomain",
+        value: "live.com",
+        comment:
+          "Large public mailbox provider: many unrelated people sign up from it, so a count per domain means nothing here.",
+        addedBy: "vigil-defaults",
+        addedAt: "2026-03-01T00:00:00.000Z",
+      },
+      {
+        kind: "emailDomain",
+        value: "yahoo.com",
+        comment:
+          "Large public mailbox provider: many unrelated people sign up from it, so a count per domain means nothing here.",
+        addedBy: "vigil-defaults",
+        addedAt: "2026-03-01T00:00:00.000Z",
+      },
+      {
+        kind: "emailDomain",
+        value: "icloud.com",
+        comment:
+          "Large public mailbox provider: many unrelated people sign up from it, so a count per domain means nothing here.",
+        addedBy: "vigil-defaults",
+        addedAt: "2026-03-01T00:00:00.000Z",
+      },
+      {
+        kind: "emailDomain",
+        value: "me.com",
+        comment:
+          "Large public mailbox provider: many unrelated people sign up from it, so a count per domain means nothing here.",
+        addedBy: "vigil-defaults",
+        addedAt: "2026-03-01T00:00:00.000Z",
+      },
+      {
+        kind: "emailDomain",
+        value: "proton.me",
+        comment:
+          "Large public mailbox provider: many unrelated people sign up from it, so a count per domain means nothing here.",
+        addedBy: "vigil-defaults",
+        addedAt: "2026-03-01T00:00:00.000Z",
+      },
+      {
+        kind: "emailDomain",
+        value: "protonmail.com",
+        comment:
+          "Large public mailbox provider: many unrelated people sign up from it, so a count per domain means nothing here.",
+        addedBy: "vigil-defaults",
+        addedAt: "2026-03-01T00:00:00.000Z",
+      },
+      {
+        kind: "emailDomain",
+        value: "gmx.de",
+        comment:
+          "Large public mailbox provider: many unrelated people sign up from it, so a count per domain means nothing here.",
+        addedBy: "vigil-defaults",
+        addedAt: "2026-03-01T00:00:00.000Z",
+      },
+      {
+        kind: "emailDomain",
+        value: "web.de",
+        comment:
+          "Large public mailbox provider: many unrelated people sign up from it, so a count per domain means nothing here.",
+        addedBy: "vigil-defaults",
+        addedAt: "2026-03-01T00:00:00.000Z",
+      },
+      {
+        kind: "emailDomain",
+        value: "orange.fr",
+        comment:
+          "Large public mailbox provider: many unrelated people sign up from it, so a count per domain means nothing here.",
+        addedBy: "vigil-defaults",
+        addedAt: "2026-03-01T00:00:00.000Z",
+      },
+      {
+        kind: "emailDomain",
+        value: "qq.com",
+        comment:
+          "Large public mailbox provider: many unrelated people sign up from it, so a count per domain means nothing here.",
+        addedBy: "vigil-defaults",
+        addedAt: "2026-03-01T00:00:00.000Z",
+      },
+      {
+        kind: "emailDomain",
+        value: "163.com",
+        comment:
+          "Large public mailbox provider: many unrelated people sign up from it, so a count per domain means nothing here.",
+        addedBy: "vigil-defaults",
+        addedAt: "2026-03-01T00:00:00.000Z",
+      },
+      {
+        kind: "emailDomain",
+        value: "naver.com",
+        comment:
+          "Large public mailbox provider: many unrelated people sign up from it, so a count per domain means nothing here.",
+        addedBy: "vigil-defaults",
+        addedAt: "2026-03-01T00:00:00.000Z",
+      },
+      {
+        kind: "emailDomain",
+        value: "yahoo.co.jp",
+        comment:
+          "Large public mailbox provider: many unrelated people sign up from it, so a count per domain means nothing here.",
+        addedBy: "vigil-defaults",
+        addedAt: "2026-03-01T00:00:00.000Z",
+      },
+    ],
   },
 };
 

@@ -105,6 +105,8 @@ export interface LegitContext {
   readonly sink: DraftSink;
   /** Merchants legitimate orders go to. */
   readonly merchants: readonly string[];
+  /** The live window, when sign-ups of the history days may come back in it. */
+  readonly returnWindow?: { readonly from: number; readonly to: number };
 }
 
 /** Where one session happens and which look-alike it is. */
@@ -268,7 +270,8 @@ export function historyTraffic(c: LegitContext): void {
         truth: { label: "legit", kind: "regular" },
       });
     }
-    if (rng.chance(0.35)) {
+    // The days before had their visits too (a third of the live rate): shops and cards have a past.
+    for (let k = rng.poisson(0.4 * SESSIONS_PER_DAY * ((to - timeline.historyStart) / DAY)); k > 0; k--) {
       const t = rhythmTime(rng, timeline.historyStart, to, user.country.utcOffsetHours);
       session(c, user, t, homePlace(rng, user, t, user.phoneDevice, false), claimed, "history");
     }
@@ -440,6 +443,32 @@ function signUp(
   if (rng.chance(0.5)) {
     at += rng.int(HOUR, 6 * HOUR);
     add(at, { type: "login" }, { channel: "app", method: signInMethod(rng, false), success: true });
+  }
+  // Accounts made in the days before come back in the live window: young accounts that shop are
+  // ordinary, not only the aged accounts (养号) of a fraud ring.
+  if (phase === "history" && c.returnWindow && rng.chance(0.4)) {
+    const { from, to } = c.returnWindow;
+    let back = rhythmTime(rng, from, to, home.utcOffsetHours);
+    const returning = (t2: number, body: Body, attributes: EventAttributes) =>
+      c.sink.add({ t: Math.floor(t2), phase: "live", origin, body, attributes, truth });
+    returning(back, { type: "login" }, { channel: "app", method: signInMethod(rng, false), success: true });
+    if (rng.chance(0.4)) {
+      back += rng.int(MINUTE, 20 * MINUTE);
+      const money = localAmount(home, Math.max(2, rng.logNormal(35, 0.9)));
+      const merchantId = pickMerchant(rng, c.merchants);
+      const category = rng.chance(GIFT_CARD_SHARE) ? "gift_card" : "goods";
+      returning(
+        back,
+        { type: "order", ...money },
+        { channel: "app", merchantId, category, items: rng.int(1, 3) },
+      );
+      const card = c.ids.card();
+      returning(
+        back + rng.int(5_000, 60_000),
+        { type: "payment", ...money, cardFingerprint: card, cardBin: c.ids.binOf(card) },
+        { method: "card", threeDSecure: rng.chance(0.7), merchantId },
+      );
+    }
   }
 }
 
