@@ -236,9 +236,10 @@ export const SHIPPED_RULES: unknown = {
     },
     {
       id: "many_cards",
-      description: "Three or more cards on one account, or four or more on one device, within 24 hours.",
+      description:
+        "Four or more cards on one account (a household's shared card makes three), two or more on an account younger than a day, or four or more on one device, within 24 hours.",
       scenarios: ["payment"],
-      when: "has(features.cards_per_user_24h) && features.cards_per_user_24h >= 3 || has(features.cards_per_device_24h) && features.cards_per_device_24h >= 4",
+      when: "has(features.cards_per_user_24h) && features.cards_per_user_24h >= 4 || has(features.cards_per_user_24h) && features.cards_per_user_24h >= 2 && has(features.account_age_30d) && features.account_age_30d < 86400000.0 || has(features.cards_per_device_24h) && features.cards_per_device_24h >= 4",
       action: "block",
       severity: "high",
       mode: "active",
@@ -324,9 +325,9 @@ export const SHIPPED_RULES: unknown = {
     {
       id: "unfamiliar_device_and_network",
       description:
-        "An established account on a device and a /24 network both new to it within 24 hours, from a non-hosting address none of our other customers used in 24 hours (a stolen password through a residential proxy; carrier and hotel addresses are shared). The thief has no access to the customer's phone.",
+        "An established account on a device and a /24 network both first seen within 3 hours, from a non-hosting address none of our other customers used in 24 hours (a stolen password through a residential proxy; carrier and hotel addresses are shared). The thief has no access to the customer's phone.",
       scenarios: ["login", "order", "payment"],
-      when: "!has(features.account_age_30d) && has(features.user_last_seen_30d) && has(features.user_device_first_seen_30d) && event.occurredAtMs - features.user_device_first_seen_30d < 86400000.0 && has(features.user_prefix_first_seen_30d) && event.occurredAtMs - features.user_prefix_first_seen_30d < 86400000.0 && has(features.accounts_per_ip_24h) && features.accounts_per_ip_24h <= 1 && has(features.hosting_accounts_per_ip_1h) && features.hosting_accounts_per_ip_1h == 0",
+      when: "!has(features.account_age_30d) && has(features.user_last_seen_30d) && has(features.user_device_first_seen_30d) && event.occurredAtMs - features.user_device_first_seen_30d < 10800000.0 && has(features.user_prefix_first_seen_30d) && event.occurredAtMs - features.user_prefix_first_seen_30d < 10800000.0 && has(features.accounts_per_ip_24h) && features.accounts_per_ip_24h <= 1 && has(features.hosting_accounts_per_ip_1h) && features.hosting_accounts_per_ip_1h == 0",
       action: "challenge_sms",
       severity: "medium",
       mode: "active",
@@ -368,9 +369,9 @@ export const SHIPPED_RULES: unknown = {
     {
       id: "new_device_gift_cards",
       description:
-        "A gift-card order, or a payment after one, on a device new to an established account within 24 hours (takeover cash-out, SIM swap included); a face check, because the takeover may hold the phone.",
+        "A gift-card order, or a payment after one, on a device first seen on an established account within 6 hours (takeover cash-out, SIM swap included); a face check, because the takeover may hold the phone.",
       scenarios: ["order", "payment"],
-      when: '!has(features.account_age_30d) && has(features.user_device_first_seen_30d) && event.occurredAtMs - features.user_device_first_seen_30d < 86400000.0 && (has(event.attributes.category) && event.attributes.category == "gift_card" ||\n event.type == "payment" && has(features.gift_card_orders_per_user_24h) && features.gift_card_orders_per_user_24h >= 1)',
+      when: '!has(features.account_age_30d) && has(features.user_device_first_seen_30d) && event.occurredAtMs - features.user_device_first_seen_30d < 21600000.0 && (has(event.attributes.category) && event.attributes.category == "gift_card" ||\n event.type == "payment" && has(features.gift_card_orders_per_user_24h) && features.gift_card_orders_per_user_24h >= 1)',
       action: "challenge_face",
       severity: "high",
       mode: "active",
