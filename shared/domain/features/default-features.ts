@@ -182,7 +182,8 @@ export const DEFAULT_FEATURE_SET: FeatureSetDefinition = {
     // --- Issue 16: identity normalization, network reputation, sequence, links (docs/decision-engine.md) ---
     {
       id: "account_age_30d",
-      description: "Milliseconds since the account registered, within 30 days (absent: older, or never seen registering).",
+      description:
+        "Milliseconds since the account registered, within 30 days (absent: older, or never seen registering).",
       entity: ["userId"],
       aggregation: { type: "timeSince" },
       window: "30d",
@@ -190,7 +191,8 @@ export const DEFAULT_FEATURE_SET: FeatureSetDefinition = {
     },
     {
       id: "since_otp_login_24h",
-      description: "Milliseconds since the account's last one-time-code sign-in, within 24 hours (SIM swap, then spend).",
+      description:
+        "Milliseconds since the account's last one-time-code sign-in, within 24 hours (SIM swap, then spend).",
       entity: ["userId"],
       aggregation: { type: "timeSince" },
       window: "24h",
@@ -223,14 +225,16 @@ export const DEFAULT_FEATURE_SET: FeatureSetDefinition = {
     },
     {
       id: "user_prefix_first_seen_30d",
-      description: "When the account was first seen on the event's /24 (IPv6 /48) network within 30 days (epoch ms): a network new to it.",
+      description:
+        "When the account was first seen on the event's /24 (IPv6 /48) network within 30 days (epoch ms): a network new to it.",
       entity: ["userId", "ip.prefix"],
       aggregation: { type: "firstSeen" },
       window: "30d",
     },
     {
       id: "accounts_per_phone_block_7d",
-      description: "Accounts registered with a number of one 10,000-number block in 7 days (SMS-activation farms).",
+      description:
+        "Accounts registered with a number of one 10,000-number block in 7 days (SMS-activation farms).",
       entity: ["phone.block"],
       aggregation: { type: "distinct", field: "userId", maxDistinct: 50 },
       window: "7d",
@@ -277,7 +281,8 @@ export const DEFAULT_FEATURE_SET: FeatureSetDefinition = {
     },
     {
       id: "bin_first_seen_30d",
-      description: "When a card of the payment's BIN was first paid with within 30 days (epoch ms): an unfamiliar issuer.",
+      description:
+        "When a card of the payment's BIN was first paid with within 30 days (epoch ms): an unfamiliar issuer.",
       entity: ["cardBin"],
       aggregation: { type: "firstSeen" },
       window: "30d",
@@ -285,7 +290,8 @@ export const DEFAULT_FEATURE_SET: FeatureSetDefinition = {
     },
     {
       id: "cards_per_bin_24h",
-      description: "Distinct cards of the payment's BIN paid with in the last 24 hours (BIN attacks, stolen batches).",
+      description:
+        "Distinct cards of the payment's BIN paid with in the last 24 hours (BIN attacks, stolen batches).",
       entity: ["cardBin"],
       aggregation: { type: "distinct", field: "cardFingerprint", maxDistinct: 100 },
       window: "24h",

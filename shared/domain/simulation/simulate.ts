@@ -89,6 +89,7 @@ export function simulate(input: SimulationConfig): Simulation {
     events.push(event);
     truth.push({
       ...draft.truth,
+      ...(draft.truth.label === "legit" ? { customer: event.userId } : {}),
       eventId,
       type: event.type,
       occurredAt: event.occurredAt,
