@@ -404,8 +404,16 @@ function signUp(
 ): void {
   const { rng } = c;
   const truth = { label: "legit", kind } as const;
+  // A late sign-up of the history days may spill its first hours into the live window.
   const add = (at: number, body: Body, attributes: EventAttributes) =>
-    c.sink.add({ t: Math.floor(at), phase, origin, body, attributes, truth });
+    c.sink.add({
+      t: Math.floor(at),
+      phase: phase === "history" && Math.floor(at) < c.timeline.liveStart ? "history" : "live",
+      origin,
+      body,
+      attributes,
+      truth,
+    });
   add(
     t,
     { type: "register", email: personalEmail(rng), ...(rng.chance(0.8) ? { phone: home.phone(rng) } : {}) },
