@@ -514,7 +514,8 @@ function campusDay(c: LegitContext, students: number): void {
 function flashSale(c: LegitContext, buyers: readonly SimUser[]): void {
   const { rng, timeline } = c;
   const merchantId = c.merchants[0] as string;
-  const drop = rng.between(timeline.liveStart + 9 * HOUR, timeline.liveStart + 14 * HOUR);
+  // Announced for the evening of the biggest market (US, UTC-5).
+  const drop = rng.between(timeline.liveStart + 22 * HOUR, timeline.liveStart + 23 * HOUR);
   const usdPrice = 89;
   for (const user of buyers) {
     let t = drop + rng.exponential(12 * MINUTE);

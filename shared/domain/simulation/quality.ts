@@ -471,14 +471,14 @@ export function formatTopRules(report: QualityReport, limit = 10): string {
 export function formatFrictionTable(report: QualityReport): string {
   const lines: string[] = [];
   lines.push(
-    `${"legitimate traffic".padEnd(30)}${"events".padStart(7)}${"chall.%".padStart(9)}${"block%".padStart(8)}${"customers".padStart(11)}${"challenged".padStart(12)}${"blocked".padStart(9)}`,
+    `${"legitimate traffic".padEnd(30)}${"events".padStart(7)}${"chall.%".padStart(9)}${"block%".padStart(8)}${"customers".padStart(11)}${"challenged".padStart(13)}${"blocked".padStart(12)}`,
   );
   for (const row of report.legit) {
     const name = row.kind === "all" ? "all legitimate" : row.kind.replaceAll("_", " ");
     const f = row.friction;
     const people = (n: number) => (f ? `${n} (${pct(ratio(n, f.customers)).trim()}%)` : "–");
     lines.push(
-      `${name.padEnd(30)}${String(row.events).padStart(7)}${pct(ratio(row.strength.challenged, row.events)).padStart(9)}${pct(ratio(row.strength.blocked, row.events)).padStart(8)}${(f ? String(f.customers) : "–").padStart(11)}${(f ? people(f.challenged) : "–").padStart(12)}${(f ? people(f.blocked) : "–").padStart(9)}`,
+      `${name.padEnd(30)}${String(row.events).padStart(7)}${pct(ratio(row.strength.challenged, row.events)).padStart(9)}${pct(ratio(row.strength.blocked, row.events)).padStart(8)}${(f ? String(f.customers) : "–").padStart(11)}${(f ? people(f.challenged) : "–").padStart(13)}${(f ? people(f.blocked) : "–").padStart(12)}`,
     );
   }
   lines.push("");
