@@ -39,7 +39,8 @@ describe("definitions of the issue-16 kinds", () => {
     const before = compileFeatureSet({ features: DEFAULT_FEATURE_SET.features.slice(0, 23) });
     expect(before.version).toBe("ea7c76aaf89746ac");
     expect(before.ipDataset).toBeUndefined();
-    for (const f of before.features) expect(set.features.find((g) => g.id === f.id)?.stateKey).toBe(f.stateKey);
+    for (const f of before.features)
+      expect(set.features.find((g) => g.id === f.id)?.stateKey).toBe(f.stateKey);
     // The pack's features are new state; one reads the IP dataset (ip.type), two are link counts.
     expect(set.version).toBe("556e8dec784dbb75");
     expect(set.ipDataset?.source).toMatch(/^@ip-location-db\/asn@/);

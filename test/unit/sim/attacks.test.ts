@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { CleanEvent } from "#shared/domain/event/index";
 import { shippedIpEnrichment } from "#shared/domain/enrichment/shipped-ip-dataset";
+import type { CleanEvent } from "#shared/domain/event/index";
 import { COUNTRIES, HOSTING_PREFIXES } from "#shared/domain/simulation/geography";
 import {
   type AttackTruth,
