@@ -166,8 +166,8 @@ describe("DynamoDbStateStore on DynamoDB Local", () => {
     expect(pass.entities).toBe(16);
     const before = { ...store.stats };
     const result = await pass.commit();
-    expect(result).toEqual({ failed: [], written: 13, errors: [] });
-    expect(store.stats.writeRequests - before.writeRequests).toBe(13);
+    expect(result).toEqual({ failed: [], written: 16, errors: [] });
+    expect(store.stats.writeRequests - before.writeRequests).toBe(16);
     expect(store.stats.readRequests).toBe(1);
     expect(pass.vectors.get("once-18")?.values).toMatchObject({
       payments_per_card_10m: 10,
