@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
 import { type KinesisClient, ListShardsCommand } from "@aws-sdk/client-kinesis";
 import { compileFeatureDocument } from "#shared/domain/decision/index";
+import type { CleanEvent } from "#shared/domain/event/index";
+import { entityPk, eventKeyValues } from "#shared/domain/features/entity-key";
 import { DEFAULT_FEATURE_SET, type FeatureSetDefinition } from "#shared/domain/features/index";
 
 /**
@@ -46,11 +48,13 @@ export function entitySafeWaves<T extends WaveItem>(
   shardOf: (partitionKey: string) => string,
   features: FeatureSetDefinition = DEFAULT_FEATURE_SET,
 ): T[][] {
-  const entityTypes = compileFeatureDocument(features).groups.map((g) => g.entity.fields);
+  // The feature engine's own key derivation (derived keys such as an email's domain or a phone's
+  // number block included): exactly the entity items an event's features read and write.
+  const groups = compileFeatureDocument(features).groups;
   const keysOf = (event: Readonly<Record<string, unknown>>) =>
-    entityTypes.flatMap((fields) => {
-      const values = fields.map((f) => event[f]);
-      return values.every((v) => typeof v === "string") ? [`${fields.join("+")}=${values.join("|")}`] : [];
+    groups.flatMap((group) => {
+      const values = eventKeyValues(group, event as unknown as CleanEvent);
+      return values ? [entityPk(group.entity, values)] : [];
     });
   const waves: T[][] = [];
   let wave: T[] = [];
