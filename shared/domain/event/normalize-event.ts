@@ -67,10 +67,7 @@ export function normalizeEvent(event: RiskEvent): NormalizeResult {
     case "payment": {
       const money = normalizeMoney(event.amount, event.currency);
       if (!money.ok) return money;
-      const card = {
-        ...(event.cardFingerprint === undefined ? {} : { cardFingerprint: event.cardFingerprint }),
-        ...(event.cardBin === undefined ? {} : { cardBin: event.cardBin }),
-      };
+      const card = event.cardFingerprint === undefined ? {} : { cardFingerprint: event.cardFingerprint };
       return {
         ok: true,
         event: { ...head, type: event.type, ...actor, ...money.value, ...card, ...context },
