@@ -43,8 +43,30 @@ export class LocalStackError extends Error {
 
 const require = createRequire(import.meta.url);
 
-/** A free TCP port on loopback, chosen by the kernel. */
-export async function freePort(): Promise<number> {
+/**
+ * Ports for the engines are drawn below Linux's default ephemeral range (32768–60999): a port the
+ * kernel hands out for `listen(0)` is also one it hands to the next outgoing connection of any
+ * process, and between our probe closing it and the engine binding it (a JVM takes seconds) a
+ * concurrent test's client can take it — CI once failed that way (Kinesis Mock: EADDRINUSE).
+ */
+const ENGINE_PORT_RANGE = { from: 20000, to: 32000 } as const;
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const server = createServer();
+    server.unref();
+    server.once("error", () => done(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => done(true)));
+  });
+}
+
+/** A free TCP port on loopback, outside the ephemeral range when one can be found, never one of `taken`. */
+export async function freePort(taken: readonly number[] = []): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port =
+      ENGINE_PORT_RANGE.from + Math.floor(Math.random() * (ENGINE_PORT_RANGE.to - ENGINE_PORT_RANGE.from));
+    if (!taken.includes(port) && (await bindable(port))) return port;
+  }
   return await new Promise((resolvePort, reject) => {
     const server = createServer();
     server.unref();
@@ -178,12 +200,31 @@ export function fakeClockEnv(env: NodeJS.ProcessEnv): Record<string, string> {
  * Local on free loopback ports and resolves once both answer API calls.
  */
 export async function startEmulators(options: EmulatorOptions): Promise<Emulators> {
-  const log = options.log ?? (() => {});
   checkJava();
+  // Another process can still bind a chosen port before the engine does; start again on new
+  // ports then (a bind failure shows in the engine's log), at most three times.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startEmulatorsOnce(options);
+    } catch (error) {
+      if (attempt >= 3 || !(error instanceof LocalStackError) || !PORT_TAKEN.test(error.message)) throw error;
+      options.log?.(
+        `an engine's port was taken by another process; starting again on new ports (attempt ${attempt + 1})`,
+      );
+    }
+  }
+}
+
+const PORT_TAKEN = /EADDRINUSE|Address already in use|BindException/;
+
+async function startEmulatorsOnce(options: EmulatorOptions): Promise<Emulators> {
+  const log = options.log ?? (() => {});
   const dataDir = resolve(options.dataDir);
   const logDir = join(dataDir, "logs");
   mkdirSync(logDir, { recursive: true });
-  const [kinesisPort, kinesisTlsPort, dynamoPort] = [await freePort(), await freePort(), await freePort()];
+  const kinesisPort = await freePort();
+  const kinesisTlsPort = await freePort([kinesisPort]);
+  const dynamoPort = await freePort([kinesisPort, kinesisTlsPort]);
 
   const kinesisDataDir = join(dataDir, "kinesis");
   if (options.persist) mkdirSync(kinesisDataDir, { recursive: true });
