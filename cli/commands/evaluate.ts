@@ -13,6 +13,7 @@ import type { Label } from "#shared/domain/labels/index";
 import {
   evaluateQuality,
   formatActionsByType,
+  formatFrictionTable,
   formatQualityTable,
   formatStrengthTable,
   formatTopRules,
@@ -175,6 +176,10 @@ export function formatEvaluation(report: ReturnType<typeof evaluateQuality>): st
     "",
     "Combined action by strength (% of events: flagged = review + challenged + blocked)",
     formatStrengthTable(report),
+    "",
+    "Friction and stopping power (combined decision): legitimate events and customers challenged or blocked;",
+    "attacks caught by block, review, a challenge they cannot pass (chall.), and challenges they pass (passed: not a catch)",
+    formatFrictionTable(report),
     "",
     "Actions by scenario (combined decision)",
     formatActionsByType(report),

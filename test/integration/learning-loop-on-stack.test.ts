@@ -83,9 +83,11 @@ describe("the learning loop on the local stack", () => {
     expect(applied.err).toMatch(/as features version 2/);
     await waitForReload();
 
-    // A known account on a second device: the default rules ask for an SMS code.
+    // A known account on a second device, from a network new to it that no other customer used:
+    // the default rules ask for an SMS code (unfamiliar_device_and_network; a password thief
+    // through a proxy does not hold the customer's phone).
     const first = event("login", "loop-user-1");
-    const second = event("login", "loop-user-1", { deviceId: "loop-device-2" });
+    const second = event("login", "loop-user-1", { deviceId: "loop-device-2", ip: "203.0.113.50" });
     const logins = await decide([first, second]);
     expect(logins.get(second.eventId)?.action).toBe("challenge_sms");
     challenged = second.eventId;

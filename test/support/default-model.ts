@@ -14,7 +14,8 @@ import {
 } from "./simulated-traffic.ts";
 
 /**
- * How config/defaults/model.json is made: the default model's terms, fit on simulated traffic
+ * How the default model before the issue-16 pack was made (local/training/previous-champion-model.json,
+ * the champion under which today's default is trained): its terms, fit on simulated traffic
  * (test/support/simulated-traffic.ts) by scripts/fit-default-model.ts. A unit test refits and
  * requires the committed artifact to equal the result exactly, so the provenance recorded in the
  * artifact is checked, not just claimed.

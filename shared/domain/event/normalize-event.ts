@@ -67,7 +67,10 @@ export function normalizeEvent(event: RiskEvent): NormalizeResult {
     case "payment": {
       const money = normalizeMoney(event.amount, event.currency);
       if (!money.ok) return money;
-      const card = event.cardFingerprint === undefined ? {} : { cardFingerprint: event.cardFingerprint };
+      const card = {
+        ...(event.cardFingerprint === undefined ? {} : { cardFingerprint: event.cardFingerprint }),
+        ...(event.cardBin === undefined ? {} : { cardBin: event.cardBin }),
+      };
       return {
         ok: true,
         event: { ...head, type: event.type, ...actor, ...money.value, ...card, ...context },

@@ -204,7 +204,8 @@ export interface FoldResult {
 /**
  * Folds the batch's records into one entity's state, in batch order, in place. A record whose
  * sequence number is at or below its stream and shard's high-water mark is already applied and
- * is not applied again; the mark of each stream and shard becomes its highest record applied,
+ * is not applied again; the mark of each stream and shard becomes its highest record applied that
+ * changed the state,
  * and a legacy mark of the same shard id is removed (the records applied were above it).
  */
 export function foldEntity(
@@ -236,7 +237,10 @@ export function foldEntity(
       options.allowance,
     );
     if (result.changed) changed = true;
-    if (apply) appliedUpTo.set(planned.markKey, planned);
+    // Only a record that changed the state moves the mark: one no feature of the group counted
+    // (a filter it fails) is a no-op on any redelivery too, and leaving it out keeps the mark a
+    // function of the records, not of how they were batched.
+    if (apply && result.changed) appliedUpTo.set(planned.markKey, planned);
     if (result.readings) readings.set(index, result.readings);
     if (wantsReading && applied) redelivered.add(index);
   }

@@ -179,5 +179,146 @@ export const DEFAULT_FEATURE_SET: FeatureSetDefinition = {
       window: "24h",
       filter: { eventTypes: ["coupon_claim"] },
     },
+    // --- Issue 16: identity normalization, network reputation, sequence, links (docs/decision-engine.md) ---
+    {
+      id: "account_age_30d",
+      description:
+        "Milliseconds since the account registered, within 30 days (absent: older, or never seen registering).",
+      entity: ["userId"],
+      aggregation: { type: "timeSince" },
+      window: "30d",
+      filter: { eventTypes: ["register"] },
+    },
+    {
+      id: "since_otp_login_24h",
+      description:
+        "Milliseconds since the account's last one-time-code sign-in, within 24 hours (SIM swap, then spend).",
+      entity: ["userId"],
+      aggregation: { type: "timeSince" },
+      window: "24h",
+      filter: { eventTypes: ["login"], match: { "attributes.method": ["otp"] } },
+    },
+    {
+      id: "gift_card_orders_per_user_24h",
+      description: "Gift-card orders of the account in the last 24 hours (what cash-out and takeovers buy).",
+      entity: ["userId"],
+      aggregation: { type: "count" },
+      window: "24h",
+      filter: { eventTypes: ["order"], match: { "attributes.category": ["gift_card"] } },
+    },
+    {
+      id: "cards_per_user_24h",
+      description: "Distinct cards the account paid with in the last 24 hours.",
+      entity: ["userId"],
+      aggregation: { type: "distinct", field: "cardFingerprint", maxDistinct: 20 },
+      window: "24h",
+      filter: { eventTypes: ["payment"] },
+    },
+    {
+      id: "hosting_accounts_per_ip_1h",
+      description:
+        "Accounts acting from the address in the last hour if it is a hosting, VPN, proxy or Tor network (0 otherwise).",
+      entity: ["ip"],
+      aggregation: { type: "distinct", field: "userId", maxDistinct: 100 },
+      window: "1h",
+      filter: { match: { "ip.type": ["hosting", "vpn", "proxy", "tor"] } },
+    },
+    {
+      id: "user_prefix_first_seen_30d",
+      description:
+        "When the account was first seen on the event's /24 (IPv6 /48) network within 30 days (epoch ms): a network new to it.",
+      entity: ["userId", "ip.prefix"],
+      aggregation: { type: "firstSeen" },
+      window: "30d",
+    },
+    {
+      id: "accounts_per_phone_block_7d",
+      description:
+        "Accounts registered with a number of one 10,000-number block in 7 days (SMS-activation farms).",
+      entity: ["phone.block"],
+      aggregation: { type: "distinct", field: "userId", maxDistinct: 50 },
+      window: "7d",
+      filter: { eventTypes: ["register"] },
+    },
+    {
+      id: "phone_blocks_of_user_7d",
+      description: "Link step: the number blocks the account registered with (at most 3).",
+      entity: ["userId"],
+      aggregation: { type: "distinct", field: "phone.block", maxDistinct: 3 },
+      window: "7d",
+      filter: { eventTypes: ["register"] },
+    },
+    {
+      id: "accounts_via_phone_block_7d",
+      description:
+        "Other accounts registered with a number of the account's number block, on any of its events (reads ≤ 3 items).",
+      entity: ["userId"],
+      aggregation: { type: "linked", path: ["phone_blocks_of_user_7d", "accounts_per_phone_block_7d"] },
+    },
+    {
+      id: "registrations_per_email_domain_7d",
+      description: "Registrations with an address at the event's email domain in 7 days.",
+      entity: ["email.domain"],
+      aggregation: { type: "count" },
+      window: "7d",
+      filter: { eventTypes: ["register"] },
+    },
+    {
+      id: "merchant_first_seen_30d",
+      description: "When the merchant was first ordered from or paid within 30 days (epoch ms): a new shop.",
+      entity: ["attributes.merchantId"],
+      aggregation: { type: "firstSeen" },
+      window: "30d",
+      filter: { eventTypes: ["order", "payment"] },
+    },
+    {
+      id: "accounts_per_merchant_24h",
+      description: "Distinct accounts that ordered from or paid the merchant in the last 24 hours.",
+      entity: ["attributes.merchantId"],
+      aggregation: { type: "distinct", field: "userId", maxDistinct: 200 },
+      window: "24h",
+      filter: { eventTypes: ["order", "payment"] },
+    },
+    {
+      id: "bin_first_seen_30d",
+      description:
+        "When a card of the payment's BIN was first paid with within 30 days (epoch ms): an unfamiliar issuer.",
+      entity: ["cardBin"],
+      aggregation: { type: "firstSeen" },
+      window: "30d",
+      filter: { eventTypes: ["payment"] },
+    },
+    {
+      id: "cards_per_bin_24h",
+      description:
+        "Distinct cards of the payment's BIN paid with in the last 24 hours (BIN attacks, stolen batches).",
+      entity: ["cardBin"],
+      aggregation: { type: "distinct", field: "cardFingerprint", maxDistinct: 100 },
+      window: "24h",
+      filter: { eventTypes: ["payment"] },
+    },
+    {
+      id: "referees_7d",
+      description: "Accounts registered with the event's referrer in the last 7 days.",
+      entity: ["attributes.referrerId"],
+      aggregation: { type: "distinct", field: "userId", maxDistinct: 20 },
+      window: "7d",
+      filter: { eventTypes: ["register"] },
+    },
+    {
+      id: "referrers_of_user_7d",
+      description: "Link step: the account's referrer (registrations name at most one; cap 2).",
+      entity: ["userId"],
+      aggregation: { type: "distinct", field: "attributes.referrerId", maxDistinct: 2 },
+      window: "7d",
+      filter: { eventTypes: ["register"] },
+    },
+    {
+      id: "referral_siblings_of_referrer_7d",
+      description:
+        "Accounts referred by the referrer of the account's referrer: a referral tree two levels deep (reads ≤ 2 + 4 items).",
+      entity: ["userId"],
+      aggregation: { type: "linked", path: ["referrers_of_user_7d", "referrers_of_user_7d", "referees_7d"] },
+    },
   ],
 };

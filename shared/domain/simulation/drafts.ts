@@ -36,6 +36,7 @@ export type Body =
       readonly amount: string;
       readonly currency: string;
       readonly cardFingerprint?: string;
+      readonly cardBin?: string;
     }
   | { readonly type: "coupon_claim"; readonly campaignId: string; readonly couponId: string };
 
@@ -65,6 +66,8 @@ export class DraftSink {
  */
 export class IdFactory {
   private readonly used = new Set<string>();
+  private readonly bins = new Map<string, string>();
+  private readonly usedRareBins = new Set<string>();
 
   constructor(private readonly rng: Rng) {}
 
@@ -86,8 +89,32 @@ export class IdFactory {
     return this.fresh("d_", 14);
   }
 
-  card(): string {
-    return this.fresh("card_", 16);
+  /**
+   * A new card. Its BIN is `bin` (a batch of stolen cards shares its issuer's) or one of the
+   * common issuers' BINs drawn for it; {@link binOf} gives it back.
+   */
+  card(bin?: string): string {
+    const card = this.fresh("card_", 16);
+    this.bins.set(card, bin ?? (ISSUER_BINS[this.rng.int(0, ISSUER_BINS.length - 1)] as string));
+    return card;
+  }
+
+  /** The BIN of a card this factory made. */
+  binOf(card: string): string {
+    const bin = this.bins.get(card);
+    if (bin === undefined) throw new Error(`unknown simulated card ${card}`);
+    return bin;
+  }
+
+  /** A BIN no other card of the simulation has yet: an issuer whose cards a breach exposed. */
+  rareBin(): string {
+    for (;;) {
+      const bin = String(this.rng.int(400_000, 559_999));
+      if (!ISSUER_BINS.includes(bin) && !this.usedRareBins.has(bin)) {
+        this.usedRareBins.add(bin);
+        return bin;
+      }
+    }
   }
 
   coupon(): string {
@@ -98,6 +125,11 @@ export class IdFactory {
     return this.fresh("m_", 6);
   }
 }
+
+/** BINs of the big issuers most customers' cards come from (invented, Visa and Mastercard ranges). */
+const ISSUER_BINS: readonly string[] = Array.from({ length: 40 }, (_, i) =>
+  String(i % 2 === 0 ? 411_000 + i * 137 : 521_000 + i * 113),
+);
 
 const FIRST = [
   "alex",

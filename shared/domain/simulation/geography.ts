@@ -133,8 +133,22 @@ export function country(code: string): Country {
   return found;
 }
 
-/** First octets of hosting providers (VPN exits, proxies, attack servers): invented, plausible. */
-export const DATACENTER_OCTETS: readonly number[] = [45, 104, 185, 193];
+/**
+ * Networks of hosting providers (VPN exits, proxies, attack servers), as their first two octets:
+ * real customer space of DigitalOcean, Scaleway, OVHcloud, Hetzner, AWS and Vultr, so the shipped
+ * IP dataset types them `hosting` as it would the real thing (a unit test checks every one).
+ */
+export const HOSTING_PREFIXES: readonly string[] = [
+  "159.89",
+  "165.227",
+  "104.131",
+  "51.15",
+  "51.68",
+  "95.216",
+  "3.80",
+  "54.160",
+  "45.32",
+];
 
 /**
  * Hands out distinct IPv4 addresses, so that two simulated households never share an address by
@@ -144,6 +158,32 @@ export class AddressBook {
   private readonly used = new Set<string>();
 
   constructor(private readonly rng: Rng) {}
+
+  /** A fresh address in one of the two-octet `prefixes` (`"159.89"`). */
+  nextIn(prefixes: readonly string[]): string {
+    for (;;) {
+      const ip = `${this.rng.pick(prefixes)}.${this.rng.int(0, 255)}.${this.rng.int(1, 254)}`;
+      if (!this.used.has(ip)) {
+        this.used.add(ip);
+        return ip;
+      }
+    }
+  }
+
+  /**
+   * A fresh address in the /24 of `ip` (`a.b.c.x`): the next host of one network, as a carrier's
+   * or a campus's address pool hands them out.
+   */
+  nextNear(ip: string): string {
+    const net = ip.split(".").slice(0, 3).join(".");
+    for (;;) {
+      const candidate = `${net}.${this.rng.int(1, 254)}`;
+      if (!this.used.has(candidate)) {
+        this.used.add(candidate);
+        return candidate;
+      }
+    }
+  }
 
   /** A fresh address whose first octet is one of `octets`. */
   next(octets: readonly number[]): string {

@@ -8,13 +8,25 @@ import { CATEGORY_PATTERN } from "#shared/domain/labels/index";
  * cannot be fooled by it.
  */
 
-/** The attacks the simulator stages. */
+/**
+ * The attacks the simulator stages (docs/simulator.md describes each and the trace it leaves):
+ * the first five since the simulator began, the rest from the risk-control literature: SIM-swap
+ * takeover (盗号 through a ported number), SMS-activation farms (接码), credential stuffing (撞库),
+ * order brushing by real paid accounts (刷单), referral abuse, scalping, stolen-card cash-out.
+ */
 export const ATTACK_TYPES = [
   "coupon_farming",
   "order_brushing",
   "account_takeover",
   "card_testing",
   "registration_burst",
+  "sim_swap_takeover",
+  "sms_farm",
+  "credential_stuffing",
+  "paid_brushing",
+  "referral_abuse",
+  "scalping",
+  "card_cashout",
 ] as const;
 export type AttackType = (typeof ATTACK_TYPES)[number];
 
@@ -28,9 +40,12 @@ export type AttackVariant = (typeof ATTACK_VARIANTS)[number];
  */
 export const LEGIT_KINDS = [
   "new_user",
+  "campus",
   "new_device",
   "vpn",
   "travel",
+  "flash_sale",
+  "shared_card",
   "family_device",
   "office",
   "carrier_nat",
@@ -60,7 +75,13 @@ const category = z.string().regex(CATEGORY_PATTERN, "a category: letters, digits
 
 /** One line of a ground-truth file. */
 export const groundTruthSchema = z.discriminatedUnion("label", [
-  z.strictObject({ ...common, label: z.literal("legit"), kind: category }),
+  z.strictObject({
+    ...common,
+    label: z.literal("legit"),
+    kind: category,
+    /** The customer (account) the event is of, so friction can be counted per customer. */
+    customer: z.string().min(1).optional(),
+  }),
   z.strictObject({
     ...common,
     label: z.literal("attack"),
@@ -95,3 +116,24 @@ export function parseGroundTruth(text: string): GroundTruth[] {
   });
   return out;
 }
+
+/**
+ * The challenges each simulated attack can pass, and why: a challenge it passes is friction for
+ * the attacker, not a catch. An SMS code goes to whoever holds the number: the SIM swapper, the
+ * farm renting numbers, the real paid buyer, the account's own creator. A face check is passed by
+ * a real person acting on their own account (paid brushing; the cash-out ring's and scalpers'
+ * accounts were made by them, with their faces). Attacks not listed pass neither.
+ */
+export const PASSABLE_CHALLENGES: Readonly<Record<string, readonly ("challenge_sms" | "challenge_face")[]>> =
+  {
+    coupon_farming: ["challenge_sms"],
+    order_brushing: ["challenge_sms"],
+    registration_burst: ["challenge_sms"],
+    sim_swap_takeover: ["challenge_sms"],
+    sms_farm: ["challenge_sms"],
+    paid_brushing: ["challenge_sms", "challenge_face"],
+    referral_abuse: ["challenge_sms"],
+    scalping: ["challenge_sms", "challenge_face"],
+    card_cashout: ["challenge_sms", "challenge_face"],
+    card_testing: ["challenge_sms"],
+  };

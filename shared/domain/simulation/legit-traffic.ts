@@ -11,8 +11,8 @@ import {
   COUNTRIES,
   type Country,
   country,
-  DATACENTER_OCTETS,
   HOME_MARKETS,
+  HOSTING_PREFIXES,
   localAmount,
   localHour,
   rhythmTime,
@@ -32,6 +32,27 @@ export interface Timeline {
 export const SALE_CAMPAIGN = "spring-sale";
 /** Coupon campaign for new accounts: what coupon farms go after. */
 export const WELCOME_CAMPAIGN = "welcome-bonus";
+/** Reward a referred account claims; the claim names its referrer (`attributes.referrerId`). */
+export const REFERRAL_CAMPAIGN = "referral-bonus";
+/** Coupon of the live day's flash sale (a limited drop at one merchant). */
+export const FLASH_CAMPAIGN = "flash-drop";
+
+/** Order categories; gift cards are what cash-out fraud buys, so ordinary customers buy a few too. */
+const GIFT_CARD_SHARE = 0.03;
+
+/**
+ * The merchant of an ordinary order: popularity is long-tailed (Zipf-like), so the popular shops
+ * have orders every day and the tail sees one now and then.
+ */
+export function pickMerchant(rng: Rng, merchants: readonly string[]): string {
+  const index = Math.min(merchants.length - 1, Math.floor(merchants.length * rng.next() ** 2.5));
+  return merchants[index] as string;
+}
+
+/** The sign-in method of an ordinary sign-in: most use a password, some a one-time code. */
+function signInMethod(rng: Rng, newPhone: boolean): "password" | "otp" {
+  return rng.chance(newPhone ? 0.4 : 0.1) ? "otp" : "password";
+}
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -67,7 +88,7 @@ class SharedNetworks {
   /** One of six commercial VPN exits in three countries. */
   vpnExit(): { ip: string; country: Country } {
     this.vpnExits ??= ["NL", "US", "DE", "NL", "US", "DE"].map((code) => ({
-      ip: this.addresses.next(DATACENTER_OCTETS),
+      ip: this.addresses.nextIn(HOSTING_PREFIXES),
       country: country(code),
     }));
     return this.rng.pick(this.vpnExits);
@@ -84,6 +105,8 @@ export interface LegitContext {
   readonly sink: DraftSink;
   /** Merchants legitimate orders go to. */
   readonly merchants: readonly string[];
+  /** The live window, when sign-ups of the history days may come back in it. */
+  readonly returnWindow?: { readonly from: number; readonly to: number };
 }
 
 /** Where one session happens and which look-alike it is. */
@@ -130,6 +153,14 @@ function homePlace(rng: Rng, user: SimUser, t: number, phone: SimDevice, newPhon
   };
 }
 
+/** Kinds a payment with the household's shared card takes precedence over (LEGIT_KINDS order). */
+const SHARED_CARD_PRECEDES: ReadonlySet<LegitKind> = new Set([
+  "family_device",
+  "office",
+  "carrier_nat",
+  "regular",
+]);
+
 const channelOf = (deviceId: string, user: SimUser) => (user.laptop?.deviceId === deviceId ? "web" : "app");
 
 /**
@@ -147,32 +178,49 @@ function session(
   const { rng, sink } = c;
   const truth = { label: "legit", kind: place.kind } as const;
   const channel = channelOf(place.origin.deviceId, user);
-  const add = (t: number, body: Body, attributes: EventAttributes) =>
-    sink.add({ t: Math.floor(t), phase, origin: place.origin, body, attributes, truth });
+  const add = (t: number, body: Body, attributes: EventAttributes, kind: LegitKind = place.kind) =>
+    sink.add({
+      t: Math.floor(t),
+      phase,
+      origin: place.origin,
+      body,
+      attributes,
+      truth: kind === place.kind ? truth : { label: "legit", kind },
+    });
   let t = start;
   const signIn = rng.chance(0.75);
   if (signIn) {
+    const method = signInMethod(rng, place.kind === "new_device");
     // A mistyped password now and then: two attempts seconds apart.
-    if (rng.chance(0.03)) {
+    if (method === "password" && rng.chance(0.03)) {
       add(t, { type: "login" }, { channel, method: "password", success: false });
       t += rng.int(5_000, 30_000);
     }
-    add(t, { type: "login" }, { channel, method: "password", success: true });
+    add(t, { type: "login" }, { channel, method, success: true });
   }
   const r = rng.next();
   if (r < 0.38) {
     t += 10_000 + rng.exponential(120_000);
     const usd = Math.max(2, rng.logNormal(35, 0.9));
     const money = localAmount(place.currencyOf, usd);
-    const merchantId = rng.pick(c.merchants);
-    add(t, { type: "order", ...money }, { channel, merchantId, items: rng.int(1, 5) });
+    const merchantId = pickMerchant(rng, c.merchants);
+    const category = rng.chance(GIFT_CARD_SHARE) ? "gift_card" : "goods";
+    add(t, { type: "order", ...money }, { channel, merchantId, category, items: rng.int(1, 5) });
     if (rng.chance(0.93)) {
       t += 5_000 + rng.exponential(30_000);
       const card = user.cards.length > 0 ? rng.pick(user.cards) : undefined;
+      // A card a relative also pays with: the household's shared card.
+      const shared = card !== undefined && user.household.sharedCard === card;
+      const kind = shared && SHARED_CARD_PRECEDES.has(place.kind) ? "shared_card" : place.kind;
       add(
         t,
-        { type: "payment", ...money, ...(card ? { cardFingerprint: card } : {}) },
-        { method: card ? "card" : "wallet", threeDSecure: rng.chance(0.7) },
+        {
+          type: "payment",
+          ...money,
+          ...(card ? { cardFingerprint: card, cardBin: c.ids.binOf(card) } : {}),
+        },
+        { method: card ? "card" : "wallet", threeDSecure: rng.chance(0.7), merchantId },
+        kind,
       );
     }
   } else if (r < 0.52 && phase === "live" && !claimed.has(user.userId)) {
@@ -222,11 +270,23 @@ export function historyTraffic(c: LegitContext): void {
         truth: { label: "legit", kind: "regular" },
       });
     }
-    if (rng.chance(0.35)) {
+    // The days before had their visits too (a third of the live rate): shops and cards have a past.
+    for (let k = rng.poisson(0.4 * SESSIONS_PER_DAY * ((to - timeline.historyStart) / DAY)); k > 0; k--) {
       const t = rhythmTime(rng, timeline.historyStart, to, user.country.utcOffsetHours);
       session(c, user, t, homePlace(rng, user, t, user.phoneDevice, false), claimed, "history");
     }
   }
+  // Accounts a few days old exist on any day: sign-ups of the history days, at the live day's rate.
+  const days = (to - timeline.historyStart) / DAY;
+  newUsers(
+    { ...c, rng: rng.child("history-sign-ups") },
+    Math.round(c.population.users.length * 0.04 * days),
+    {
+      from: timeline.historyStart,
+      to,
+      phase: "history",
+    },
+  );
 }
 
 /** The live window's legitimate traffic: established customers and new sign-ups. */
@@ -281,26 +341,44 @@ export function liveTraffic(c: LegitContext, newUsersPerDay: number): void {
       session(c, user, t, place, claimed, "live");
     }
   }
-  newUsers(c, Math.round(c.population.users.length * newUsersPerDay * days));
+  newUsers(c, Math.round(c.population.users.length * newUsersPerDay * days), {
+    from: timeline.liveStart,
+    to: timeline.liveEnd,
+    phase: "live",
+  });
+  if (days >= 0.75) {
+    const crowd = { ...c, rng: rng.child("look-alikes") };
+    campusDay(crowd, Math.max(8, Math.round(c.population.users.length * 0.03)));
+    const buyers = crowd.rng
+      .shuffle(c.population.users)
+      .slice(0, Math.max(5, Math.round(c.population.users.length * 0.04)));
+    flashSale(crowd, buyers);
+  }
 }
 
 /**
- * Sign-ups: on their own phone at home or on mobile data, some on a family tablet that relatives
- * already use. Many claim the welcome coupon within minutes and some shop the same day: the
+ * Sign-ups in [from, to): on their own phone at home or on mobile data, some on a family tablet
+ * that relatives already use; a fifth were referred by a customer (the referral reward claim names
+ * the referrer). Many claim the welcome coupon within minutes and some shop the same day: the
  * look-alike of a coupon farm, one account at a time.
  */
-function newUsers(c: LegitContext, count: number): void {
-  const { rng, timeline, population } = c;
+function newUsers(
+  c: LegitContext,
+  count: number,
+  window: { readonly from: number; readonly to: number; readonly phase: "history" | "live" },
+): void {
+  const { rng, population } = c;
   const claimed = new Set<string>();
   for (let i = 0; i < count; i++) {
     const joinFamily = rng.chance(0.2) ? rng.pick(population.households) : undefined;
     const home = joinFamily?.country ?? country(rng.weighted(HOME_MARKETS));
-    const t = rhythmTime(rng, timeline.liveStart, timeline.liveEnd, home.utcOffsetHours);
+    const t = rhythmTime(rng, window.from, window.to, home.utcOffsetHours);
     const useTablet = joinFamily?.tablet !== undefined && rng.chance(0.5);
     const deviceId = useTablet && joinFamily?.tablet ? joinFamily.tablet.deviceId : c.ids.device();
     const nat = population.carrierIps.get(home.code) ?? [];
     const onMobile = !joinFamily && nat.length > 0 && rng.chance(0.35);
     const ip = joinFamily?.homeIp ?? (onMobile ? rng.pick(nat) : c.addresses.next(home.residentialOctets));
+    const referrer = rng.chance(0.2) ? rng.pick(population.users).userId : undefined;
     const userId = c.ids.user();
     const origin: Origin = {
       userId,
@@ -309,39 +387,157 @@ function newUsers(c: LegitContext, count: number): void {
       country: home.code,
       city: joinFamily?.city ?? rng.pick(home.cities),
     };
-    const truth = { label: "legit", kind: "new_user" } as const;
+    signUp(c, origin, home, t, window.phase, "new_user", referrer, claimed);
+  }
+}
+
+/** One new account's first hours: registration, perhaps the welcome or referral reward, a first order, a sign-in. */
+function signUp(
+  c: LegitContext,
+  origin: Origin,
+  home: Country,
+  t: number,
+  phase: "history" | "live",
+  kind: LegitKind,
+  referrer: string | undefined,
+  claimed: Set<string>,
+): void {
+  const { rng } = c;
+  const truth = { label: "legit", kind } as const;
+  // A late sign-up of the history days may spill its first hours into the live window.
+  const add = (at: number, body: Body, attributes: EventAttributes) =>
+    c.sink.add({
+      t: Math.floor(at),
+      phase: phase === "history" && Math.floor(at) < c.timeline.liveStart ? "history" : "live",
+      origin,
+      body,
+      attributes,
+      truth,
+    });
+  add(
+    t,
+    { type: "register", email: personalEmail(rng), ...(rng.chance(0.8) ? { phone: home.phone(rng) } : {}) },
+    { channel: "app", ...(referrer ? { referrerId: referrer } : {}) },
+  );
+  let at = t;
+  if (rng.chance(0.55) && !claimed.has(origin.userId)) {
+    claimed.add(origin.userId);
+    at += rng.int(MINUTE, 20 * MINUTE);
+    add(
+      at,
+      referrer
+        ? { type: "coupon_claim", campaignId: REFERRAL_CAMPAIGN, couponId: c.ids.coupon() }
+        : { type: "coupon_claim", campaignId: WELCOME_CAMPAIGN, couponId: c.ids.coupon() },
+      { channel: "app", ...(referrer ? { referrerId: referrer } : {}) },
+    );
+  }
+  if (rng.chance(0.25)) {
+    at += rng.int(5 * MINUTE, 2 * HOUR);
+    const money = localAmount(home, Math.max(2, rng.logNormal(30, 0.8)));
+    const merchantId = pickMerchant(rng, c.merchants);
+    add(
+      at,
+      { type: "order", ...money },
+      { channel: "app", merchantId, category: "goods", items: rng.int(1, 3) },
+    );
+    at += rng.int(5_000, 60_000);
+    const card = c.ids.card();
+    add(
+      at,
+      { type: "payment", ...money, cardFingerprint: card, cardBin: c.ids.binOf(card) },
+      { method: "card", threeDSecure: true, merchantId },
+    );
+  }
+  if (rng.chance(0.5)) {
+    at += rng.int(HOUR, 6 * HOUR);
+    add(at, { type: "login" }, { channel: "app", method: signInMethod(rng, false), success: true });
+  }
+  // Accounts made in the days before come back in the live window: young accounts that shop are
+  // ordinary, not only the aged accounts (养号) of a fraud ring.
+  if (phase === "history" && c.returnWindow && rng.chance(0.4)) {
+    const { from, to } = c.returnWindow;
+    let back = rhythmTime(rng, from, to, home.utcOffsetHours);
+    const returning = (t2: number, body: Body, attributes: EventAttributes) =>
+      c.sink.add({ t: Math.floor(t2), phase: "live", origin, body, attributes, truth });
+    returning(back, { type: "login" }, { channel: "app", method: signInMethod(rng, false), success: true });
+    if (rng.chance(0.4)) {
+      back += rng.int(MINUTE, 20 * MINUTE);
+      const money = localAmount(home, Math.max(2, rng.logNormal(35, 0.9)));
+      const merchantId = pickMerchant(rng, c.merchants);
+      const category = rng.chance(GIFT_CARD_SHARE) ? "gift_card" : "goods";
+      returning(
+        back,
+        { type: "order", ...money },
+        { channel: "app", merchantId, category, items: rng.int(1, 3) },
+      );
+      const card = c.ids.card();
+      returning(
+        back + rng.int(5_000, 60_000),
+        { type: "payment", ...money, cardFingerprint: card, cardBin: c.ids.binOf(card) },
+        { method: "card", threeDSecure: rng.chance(0.7), merchantId },
+      );
+    }
+  }
+}
+
+/**
+ * Orientation day on a campus: students sign up within a few hours from the university's two NAT
+ * addresses, each on their own phone, most claiming the welcome coupon. To IP velocity features it
+ * is a registration burst and a coupon farm; it is neither.
+ */
+function campusDay(c: LegitContext, students: number): void {
+  const { rng, timeline } = c;
+  const home = country("US");
+  const nat = [c.addresses.next(home.residentialOctets)];
+  nat.push(c.addresses.nextNear(nat[0] as string));
+  const city = rng.pick(home.cities);
+  const start = rng.between(timeline.liveStart + 16 * HOUR, timeline.liveStart + 18 * HOUR);
+  const claimed = new Set<string>();
+  for (let i = 0; i < students; i++) {
+    const origin: Origin = {
+      userId: c.ids.user(),
+      deviceId: c.ids.device(),
+      ip: rng.pick(nat),
+      country: home.code,
+      city,
+    };
+    const t = Math.min(timeline.liveEnd - HOUR, start + rng.between(0, 3 * HOUR));
+    signUp(c, origin, home, t, "live", "campus", undefined, claimed);
+  }
+}
+
+/**
+ * A flash sale: a limited item dropped at a popular merchant at one moment; customers who were
+ * waiting claim the drop coupon and order it within the hour, one each, from their usual places.
+ * The look-alike of scalping and of brushing: one item, one price, one merchant, a surge.
+ */
+function flashSale(c: LegitContext, buyers: readonly SimUser[]): void {
+  const { rng, timeline } = c;
+  const merchantId = c.merchants[0] as string;
+  // Announced for the evening of the biggest market (US, UTC-5).
+  const drop = rng.between(timeline.liveStart + 22 * HOUR, timeline.liveStart + 23 * HOUR);
+  const usdPrice = 89;
+  for (const user of buyers) {
+    let t = drop + rng.exponential(12 * MINUTE);
+    const place = homePlace(rng, user, t, user.phoneDevice, false);
+    const origin = place.origin;
+    const channel = channelOf(origin.deviceId, user);
+    const truth = { label: "legit", kind: "flash_sale" } as const;
     const add = (at: number, body: Body, attributes: EventAttributes) =>
       c.sink.add({ t: Math.floor(at), phase: "live", origin, body, attributes, truth });
+    add(t, { type: "login" }, { channel, method: signInMethod(rng, false), success: true });
+    t += rng.int(5_000, 40_000);
+    if (rng.chance(0.6)) {
+      add(t, { type: "coupon_claim", campaignId: FLASH_CAMPAIGN, couponId: c.ids.coupon() }, { channel });
+      t += rng.int(5_000, 30_000);
+    }
+    const money = localAmount(user.country, usdPrice);
+    add(t, { type: "order", ...money }, { channel, merchantId, category: "goods", sku: "drop-1", items: 1 });
+    const card = user.cards.length > 0 ? rng.pick(user.cards) : undefined;
     add(
-      t,
-      { type: "register", email: personalEmail(rng), ...(rng.chance(0.8) ? { phone: home.phone(rng) } : {}) },
-      { channel: "app" },
+      t + rng.int(5_000, 30_000),
+      { type: "payment", ...money, ...(card ? { cardFingerprint: card, cardBin: c.ids.binOf(card) } : {}) },
+      { method: card ? "card" : "wallet", threeDSecure: rng.chance(0.7), merchantId },
     );
-    let at = t;
-    if (rng.chance(0.55) && !claimed.has(userId)) {
-      claimed.add(userId);
-      at += rng.int(MINUTE, 20 * MINUTE);
-      add(
-        at,
-        { type: "coupon_claim", campaignId: WELCOME_CAMPAIGN, couponId: c.ids.coupon() },
-        { channel: "app" },
-      );
-    }
-    if (rng.chance(0.25)) {
-      at += rng.int(5 * MINUTE, 2 * HOUR);
-      const money = localAmount(home, Math.max(2, rng.logNormal(30, 0.8)));
-      const merchantId = rng.pick(c.merchants);
-      add(at, { type: "order", ...money }, { channel: "app", merchantId, items: rng.int(1, 3) });
-      at += rng.int(5_000, 60_000);
-      add(
-        at,
-        { type: "payment", ...money, cardFingerprint: c.ids.card() },
-        { method: "card", threeDSecure: true },
-      );
-    }
-    if (rng.chance(0.5)) {
-      at += rng.int(HOUR, 6 * HOUR);
-      add(at, { type: "login" }, { channel: "app", method: "password", success: true });
-    }
   }
 }

@@ -22,6 +22,8 @@ export interface Household {
   readonly homeIp: string;
   readonly members: SimUser[];
   tablet?: SimDevice;
+  /** A card more than one member pays with (one of the first member's). */
+  sharedCard?: string;
 }
 
 /** A workplace: colleagues' laptops come from its one IP on working hours. */
@@ -159,6 +161,13 @@ export function buildPopulation(rng: Rng, size: number, ids: IdFactory, addresse
   for (const h of households) {
     const share = h.members.length >= 3 ? 0.6 : h.members.length === 2 ? 0.3 : 0;
     if (rng.chance(share)) h.tablet = { deviceId: ids.device(), kind: "tablet" };
+  }
+  // Half the households of two or more pay with one member's card too (a joint or a parent's card).
+  for (const h of households) {
+    const card = h.members[0]?.cards[0];
+    if (h.members.length < 2 || card === undefined || !rng.chance(0.5)) continue;
+    h.sharedCard = card;
+    for (const member of h.members.slice(1)) (member.cards as string[]).push(card);
   }
   return { users, households, offices: officeList, carrierIps };
 }

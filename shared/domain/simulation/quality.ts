@@ -5,6 +5,7 @@ import {
   ATTACK_VARIANTS,
   type GroundTruth,
   LEGIT_KINDS,
+  PASSABLE_CHALLENGES,
   type Phase,
 } from "#shared/domain/simulation/ground-truth";
 
@@ -70,6 +71,16 @@ export interface ActionStrength {
   readonly blocked: number;
 }
 
+/**
+ * Customers of a slice of legitimate traffic (truth lines naming their `customer`): how many there
+ * were, and how many had at least one event challenged (SMS or face) or blocked.
+ */
+export interface CustomerFriction {
+  readonly customers: number;
+  readonly challenged: number;
+  readonly blocked: number;
+}
+
 /** Quality on one slice of attack traffic. */
 export interface AttackRow {
   /** The attack category, or `all`. */
@@ -79,6 +90,13 @@ export interface AttackRow {
   readonly events: number;
   /** The slice's events by strength of the combined action. */
   readonly strength: ActionStrength;
+  /**
+   * Events the combined action stopped: blocked, held for review, or challenged with a challenge
+   * the attack cannot pass (PASSABLE_CHALLENGES); a passable challenge is not a catch.
+   */
+  readonly stopped: number;
+  /** Events challenged with a challenge the attack passes (counted in `strength.challenged`). */
+  readonly passedChallenges: number;
   /** Attack events of the slice each detector flagged. */
   readonly caught: PerDetector;
   /** Legitimate events of the slice's event types each detector flagged (its false alarms). */
@@ -96,6 +114,8 @@ export interface LegitRow {
   readonly events: number;
   /** The slice's events by strength of the combined action. */
   readonly strength: ActionStrength;
+  /** Customers of the slice, and those challenged or blocked at least once (null without customer names). */
+  readonly friction: CustomerFriction | null;
   readonly flagged: PerDetector;
   /** flagged / events. */
   readonly rate: Record<Detector, number | null>;
@@ -135,6 +155,19 @@ function countStrength(into: Strength, action: Action): void {
   else if (action === "block") into.blocked++;
 }
 
+/** Customers seen, and those challenged or blocked at least once. */
+interface CustomerSets {
+  readonly all: Set<string>;
+  readonly challenged: Set<string>;
+  readonly blocked: Set<string>;
+}
+const noCustomers = (): CustomerSets => ({ all: new Set(), challenged: new Set(), blocked: new Set() });
+function countCustomer(into: CustomerSets, customer: string, action: Action): void {
+  into.all.add(customer);
+  if (action === "challenge_sms" || action === "challenge_face") into.challenged.add(customer);
+  else if (action === "block") into.blocked.add(customer);
+}
+
 /** The names present: the known ones in their order, then the others alphabetically. */
 function openOrder(known: readonly string[], present: readonly string[]): string[] {
   const set = new Set(present);
@@ -171,9 +204,18 @@ export function evaluateQuality(
   // Flagged legitimate events per event type, the false alarms of every attack slice of that type.
   const legitFlagsByType = new Map<EventType, PerDetector>();
   const legitByKind = new Map<string, { events: number; flagged: PerDetector; strength: Strength }>();
+  const customersByKind = new Map<string, CustomerSets>();
+  const allCustomers = noCustomers();
   const attackSlices = new Map<
     string,
-    { events: number; caught: PerDetector; types: Set<EventType>; strength: Strength }
+    {
+      events: number;
+      caught: PerDetector;
+      types: Set<EventType>;
+      strength: Strength;
+      stopped: number;
+      passed: number;
+    }
   >();
   const actionsByType = Object.fromEntries(
     EVENT_TYPES.map((type) => [
@@ -209,16 +251,28 @@ export function evaluateQuality(
       }
       legitFlagsByType.set(t.type, byType);
       legitByKind.set(t.kind, byKind);
+      if (t.customer !== undefined) {
+        const sets = customersByKind.get(t.kind) ?? noCustomers();
+        for (const into of [sets, allCustomers]) countCustomer(into, t.customer, decision.action);
+        customersByKind.set(t.kind, sets);
+      }
       continue;
     }
+    const passable: readonly Action[] = PASSABLE_CHALLENGES[t.attack] ?? [];
+    const challenged = decision.action === "challenge_sms" || decision.action === "challenge_face";
+    const passed = challenged && passable.includes(decision.action);
     for (const key of [`${t.attack}/${t.variant ?? ""}`, `${t.attack}/all`, "all/all"]) {
       const slice = attackSlices.get(key) ?? {
         events: 0,
         caught: zero(),
         types: new Set<EventType>(),
         strength: noStrength(),
+        stopped: 0,
+        passed: 0,
       };
       slice.events++;
+      if (passed) slice.passed++;
+      else if (decision.action !== "pass") slice.stopped++;
       countStrength(slice.strength, decision.action);
       slice.types.add(t.type);
       for (const d of DETECTORS) if (f[d]) slice.caught[d]++;
@@ -241,6 +295,8 @@ export function evaluateQuality(
       variant,
       events: slice.events,
       strength: { ...slice.strength },
+      stopped: slice.stopped,
+      passedChallenges: slice.passed,
       caught: slice.caught,
       falseAlarms,
       recall: per((d) => ratio(slice.caught[d], slice.events)),
@@ -268,10 +324,24 @@ export function evaluateQuality(
   const all = attackRow("all", "all");
   if (all) attacks.push(all);
 
-  const legitRow = (kind: string, events: number, flagged: PerDetector, strength: Strength): LegitRow => ({
+  const legitRow = (
+    kind: string,
+    events: number,
+    flagged: PerDetector,
+    strength: Strength,
+    customers: CustomerSets | undefined,
+  ): LegitRow => ({
     kind,
     events,
     strength: { ...strength },
+    friction:
+      customers && customers.all.size > 0
+        ? {
+            customers: customers.all.size,
+            challenged: customers.challenged.size,
+            blocked: customers.blocked.size,
+          }
+        : null,
     flagged,
     rate: Object.fromEntries(DETECTORS.map((d) => [d, ratio(flagged[d], events)])) as Record<
       Detector,
@@ -283,14 +353,15 @@ export function evaluateQuality(
   for (const kind of openOrder(LEGIT_KINDS, [...legitByKind.keys()])) {
     const row = legitByKind.get(kind);
     if (!row) continue;
-    legit.push(legitRow(kind, row.events, row.flagged, row.strength));
+    legit.push(legitRow(kind, row.events, row.flagged, row.strength, customersByKind.get(kind)));
     total.events += row.events;
     for (const d of DETECTORS) total.flagged[d] += row.flagged[d];
     total.strength.review += row.strength.review;
     total.strength.challenged += row.strength.challenged;
     total.strength.blocked += row.strength.blocked;
   }
-  if (total.events > 0) legit.push(legitRow("all", total.events, total.flagged, total.strength));
+  if (total.events > 0)
+    legit.push(legitRow("all", total.events, total.flagged, total.strength, allCustomers));
 
   return {
     phases,
@@ -387,5 +458,39 @@ export function formatTopRules(report: QualityReport, limit = 10): string {
     );
   }
   if (report.rules.length === 0) lines.push("(no rule hit)");
+  return lines.join("\n");
+}
+
+/**
+ * Friction and stopping power of the combined action. Per kind of legitimate traffic: events
+ * challenged or blocked (% of events) and customers challenged or blocked at least once (count
+ * and % of the kind's customers). Per attack slice: events caught by block, by review, by a
+ * challenge the attack cannot pass, events challenged with one it passes (not a catch), and
+ * stopped = all but the passed challenges and passes (% of events).
+ */
+export function formatFrictionTable(report: QualityReport): string {
+  const lines: string[] = [];
+  lines.push(
+    `${"legitimate traffic".padEnd(30)}${"events".padStart(7)}${"chall.%".padStart(9)}${"block%".padStart(8)}${"customers".padStart(11)}${"challenged".padStart(13)}${"blocked".padStart(12)}`,
+  );
+  for (const row of report.legit) {
+    const name = row.kind === "all" ? "all legitimate" : row.kind.replaceAll("_", " ");
+    const f = row.friction;
+    const people = (n: number) => (f ? `${n} (${pct(ratio(n, f.customers)).trim()}%)` : "–");
+    lines.push(
+      `${name.padEnd(30)}${String(row.events).padStart(7)}${pct(ratio(row.strength.challenged, row.events)).padStart(9)}${pct(ratio(row.strength.blocked, row.events)).padStart(8)}${(f ? String(f.customers) : "–").padStart(11)}${(f ? people(f.challenged) : "–").padStart(13)}${(f ? people(f.blocked) : "–").padStart(12)}`,
+    );
+  }
+  lines.push("");
+  lines.push(
+    `${"attack (variant)".padEnd(30)}${"events".padStart(7)}${"block".padStart(8)}${"review".padStart(8)}${"chall.".padStart(8)}${"passed".padStart(8)}${"stopped".padStart(9)}   passes`,
+  );
+  for (const row of report.attacks) {
+    const held = row.strength.challenged - row.passedChallenges;
+    const passes = row.attack === "all" ? "" : (PASSABLE_CHALLENGES[row.attack] ?? []).join(", ") || "none";
+    lines.push(
+      `${attackName(row).padEnd(30)}${String(row.events).padStart(7)}${pct(ratio(row.strength.blocked, row.events)).padStart(8)}${pct(ratio(row.strength.review, row.events)).padStart(8)}${pct(ratio(held, row.events)).padStart(8)}${pct(ratio(row.passedChallenges, row.events)).padStart(8)}${pct(ratio(row.stopped, row.events)).padStart(9)}   ${passes}`.trimEnd(),
+    );
+  }
   return lines.join("\n");
 }

@@ -62,7 +62,7 @@ export function simulate(input: SimulationConfig): Simulation {
     for (let i = 0; i < plan.instances; i++) {
       const rng = Rng.derive(config.seed, `attack/${plan.type}/${plan.variant}/${i}`);
       stageAttack(
-        { rng, population, timeline: generated, ids, addresses, sink, victims },
+        { rng, population, timeline: generated, ids, addresses, sink, victims, merchants },
         plan.type,
         plan.variant,
         i,
@@ -89,6 +89,7 @@ export function simulate(input: SimulationConfig): Simulation {
     events.push(event);
     truth.push({
       ...draft.truth,
+      ...(draft.truth.label === "legit" ? { customer: event.userId } : {}),
       eventId,
       type: event.type,
       occurredAt: event.occurredAt,

@@ -52,6 +52,20 @@ export const DEFAULT_ATTACKS: readonly AttackPlan[] = [
   { type: "card_testing", variant: "slow", instances: 1 },
   { type: "registration_burst", variant: "burst", instances: 2 },
   { type: "registration_burst", variant: "slow", instances: 1 },
+  { type: "sim_swap_takeover", variant: "burst", instances: 3 },
+  { type: "sim_swap_takeover", variant: "slow", instances: 3 },
+  { type: "sms_farm", variant: "burst", instances: 1 },
+  { type: "sms_farm", variant: "slow", instances: 1 },
+  { type: "credential_stuffing", variant: "burst", instances: 1 },
+  { type: "credential_stuffing", variant: "slow", instances: 1 },
+  { type: "paid_brushing", variant: "burst", instances: 1 },
+  { type: "paid_brushing", variant: "slow", instances: 1 },
+  { type: "referral_abuse", variant: "burst", instances: 1 },
+  { type: "referral_abuse", variant: "slow", instances: 1 },
+  { type: "scalping", variant: "burst", instances: 1 },
+  { type: "scalping", variant: "slow", instances: 1 },
+  { type: "card_cashout", variant: "burst", instances: 1 },
+  { type: "card_cashout", variant: "slow", instances: 2 },
 ];
 
 /** Defaults of everything but the seed and the start. */

@@ -66,6 +66,11 @@ export interface TrainOptions {
   /** LR: production fraud rate to calibrate to (prior correction). Default: the training rate. */
   readonly baseRate?: number;
   readonly seed?: number;
+  /**
+   * Candidate inputs left out by name (`country`, `currency`, `amount`, `scenario`, or a feature's
+   * term name): for inputs whose weights would learn how the data was made rather than fraud.
+   */
+  readonly excludeInputs?: readonly string[];
   /** Feature id → aggregation, from the data dictionary (ages are firstSeen/lastSeen). */
   readonly aggregations?: ReadonlyMap<string, string>;
   /** Trees: a power of two. Default 64. */
@@ -127,7 +132,10 @@ export function trainModel(
     options.positiveWeight === undefined || options.positiveWeight === "balanced"
       ? (train.length - fraud) / fraud
       : options.positiveWeight;
-  const candidates = candidateInputs(train, featureIds, options.aggregations);
+  const excluded = new Set(options.excludeInputs ?? []);
+  const candidates = candidateInputs(train, featureIds, options.aggregations).filter(
+    (c) => !excluded.has(c.name),
+  );
   return options.algorithm === "lr"
     ? trainLogistic(train, holdout, candidates, positiveWeight, options)
     : trainForest(train, holdout, candidates, positiveWeight, options);

@@ -245,7 +245,7 @@ describe("DecisionConfigLoader on DynamoDB Local", () => {
     expect(kept.versions.features).toBe(1);
     expect(errors.map((e) => [e.kind, e.version])).toEqual([["features", 2]]);
     expect(errors[0]?.message).toMatch(
-      /features\[23\] \(big_orders_per_user_24h\)\.filter\.condition: line 1, column 1: unknown name 'features'/,
+      /features\[40\] \(big_orders_per_user_24h\)\.filter\.condition: line 1, column 1: unknown name 'features'/,
     );
 
     // A cold start walks back past it to version 1.

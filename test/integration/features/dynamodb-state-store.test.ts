@@ -161,12 +161,13 @@ describe("DynamoDbStateStore on DynamoDB Local", () => {
       sequenceNumber: String(1_000 + i),
     }));
     const pass = await store.prepare(records, new Map());
-    // users 3, devices 2, ip 1, card 1, user+device pairs: (i%3, i%2) gives 6.
-    expect(pass.entities).toBe(13);
+    // users 3, devices 2, ip 1, card 1, user+device pairs: (i%3, i%2) gives 6; and since the
+    // issue-16 pack, user+network pairs: 3 users on one /24.
+    expect(pass.entities).toBe(16);
     const before = { ...store.stats };
     const result = await pass.commit();
-    expect(result).toEqual({ failed: [], written: 13, errors: [] });
-    expect(store.stats.writeRequests - before.writeRequests).toBe(13);
+    expect(result).toEqual({ failed: [], written: 16, errors: [] });
+    expect(store.stats.writeRequests - before.writeRequests).toBe(16);
     expect(store.stats.readRequests).toBe(1);
     expect(pass.vectors.get("once-18")?.values).toMatchObject({
       payments_per_card_10m: 10,

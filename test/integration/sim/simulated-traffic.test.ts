@@ -74,14 +74,22 @@ describe("the demo on simulated traffic", () => {
     expect(JSON.parse(run.stdout)).toEqual(JSON.parse(JSON.stringify(summary.quality)));
   });
 
-  it("catches the textbook bursts more often than their slow variants, and flags little legitimate traffic", () => {
-    const recall = (attack: string, variant: string) =>
-      summary.quality.attacks.find((r) => r.attack === attack && r.variant === variant)?.recall.combined ??
-      -1;
-    for (const attack of ATTACK_TYPES)
-      expect(recall(attack, "burst")).toBeGreaterThan(recall(attack, "slow"));
+  it("catches every attack family in both variants, and challenges or blocks little legitimate traffic", () => {
+    // The issue-16 pack reads what the slow variants leave behind (number blocks, new shops,
+    // unfamiliar BINs and networks), so slow is no longer a way past it (docs/decision-engine.md).
+    const row = (attack: string) =>
+      summary.quality.attacks.find((r) => r.attack === attack && r.variant === "all");
+    for (const attack of ATTACK_TYPES) {
+      const both = row(attack);
+      if (both)
+        expect({ attack, caught: (both.recall.combined ?? 0) > 0.5 }).toEqual({ attack, caught: true });
+    }
+    expect(summary.quality.attacks.find((r) => r.attack === "all")?.recall.combined).toBeGreaterThan(0.8);
     const legit = summary.quality.legit.find((r) => r.kind === "all");
     expect(legit?.rate.combined).toBeLessThan(0.1);
+    const friction =
+      ((legit?.strength.challenged ?? 0) + (legit?.strength.blocked ?? 0)) / (legit?.events ?? 1);
+    expect(friction).toBeLessThan(0.02);
   });
 
   it("differs from the sequential replay only where two accounts share a device, IP, card or phone", async () => {
@@ -96,17 +104,33 @@ describe("the demo on simulated traffic", () => {
     const live = parseDecisions(readFileSync(summary.files.decisions, "utf8"));
     const reference = await replaySequentially(events);
     const usersOf = new Map<string, Set<string>>();
+    // Shared entities of the default set: the velocity features' and the issue-16 pack's (number
+    // blocks, mail domains, merchants, BINs, referrers, hosting addresses; link counts read them).
     const keys = (e: CleanEvent) => [
       `device:${e.deviceId}`,
       `ip:${e.ip}`,
       ...("cardFingerprint" in e && e.cardFingerprint ? [`card:${e.cardFingerprint}`] : []),
-      ...("phone" in e && e.phone ? [`phone:${e.phone}`] : []),
+      ...("cardBin" in e && e.cardBin ? [`bin:${e.cardBin}`] : []),
+      ...("phone" in e && e.phone ? [`phone:${e.phone}`, `block:${e.phone.slice(0, -4)}`] : []),
+      ...("email" in e && e.email ? [`domain:${e.email.split("@")[1]}`] : []),
+      ...(e.attributes?.merchantId !== undefined ? [`merchant:${e.attributes.merchantId}`] : []),
+      ...(e.attributes?.referrerId !== undefined ? [`referrer:${e.attributes.referrerId}`] : []),
     ];
     for (const e of events)
       for (const k of keys(e)) usersOf.set(k, (usersOf.get(k) ?? new Set()).add(e.userId));
+    // Link counts read, on any event of an account, the number block and referrer its sign-up named.
+    const linkedKeys = new Map<string, string[]>();
+    for (const e of events)
+      if (e.type === "register")
+        linkedKeys.set(e.userId, [
+          ...(e.phone ? [`block:${e.phone.slice(0, -4)}`] : []),
+          ...(e.attributes?.referrerId !== undefined ? [`referrer:${e.attributes.referrerId}`] : []),
+        ]);
     const differing = events.filter((e) => live.get(e.eventId)?.action !== reference.get(e.eventId)?.action);
     expect(differing.length).toBe(summary.replay.differing);
-    const unexplained = differing.filter((e) => !keys(e).some((k) => (usersOf.get(k)?.size ?? 0) > 1));
+    const unexplained = differing.filter(
+      (e) => ![...keys(e), ...(linkedKeys.get(e.userId) ?? [])].some((k) => (usersOf.get(k)?.size ?? 0) > 1),
+    );
     expect(unexplained).toEqual([]);
   });
 

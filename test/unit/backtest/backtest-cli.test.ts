@@ -55,7 +55,9 @@ beforeAll(async () => {
     file("decisions.ndjson"),
     [...decisions.values()].map((d) => `${JSON.stringify(d)}\n`).join(""),
   );
-});
+  // The default mix is larger since issue 16 (twelve families, more history): its replay takes
+  // longer than the default hook timeout on a loaded machine.
+}, 180_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("vigil backtest on the default mix", () => {
@@ -84,13 +86,14 @@ describe("vigil backtest on the default mix", () => {
     expect(text.code, text.stderr).toBe(0);
     const out = text.stdout;
     expect(out).toContain("Backtest of a candidate changing rules");
-    expect(out).toMatch(/Action changes: \d+ of 2,446 events/);
-    // Every login a new device challenged by SMS is now reviewed; card testing now blocks earlier.
+    expect(out).toMatch(/Action changes: \d+ of 3,059 events/);
+    // Every login the SMS rule for unfamiliar devices and networks challenged is now reviewed; card
+    // testing now blocks earlier.
     expect(out).toMatch(/login\s+challenge_sms\s+review\s+\d+\s+evt_/);
     expect(out).toMatch(/card_testing_small_payments\s+\d+\s+\d+\s+\+\d+/);
-    expect(out).toContain("Quality (labels known at 2026-03-11T00:00:00.000Z: 2,446 labelled events");
+    expect(out).toContain("Quality (labels known at 2026-03-11T00:00:00.000Z: 3,059 labelled events");
     expect(out).toMatch(/fraud card_testing\/burst\s+52\s/);
-    expect(out).toMatch(/legit \(all\)\s+2,007\s/);
+    expect(out).toMatch(/legit \(all\)\s+2,252\s/);
   });
 
   it("counts what the candidate changes, consistently with the diff", () => {
@@ -99,20 +102,27 @@ describe("vigil backtest on the default mix", () => {
     );
     expect(login?.events).toBeGreaterThan(0);
     expect(recomputed.changed).toBe(recomputed.transitions.reduce((n, t) => n + t.events, 0));
-    expect(recomputed.compared).toBe(2446);
+    expect(recomputed.compared).toBe(3059);
     const cardTesting = recomputed.rules.find((r) => r.rule === "card_testing_small_payments");
     expect(cardTesting?.after).toBeGreaterThan(cardTesting?.before ?? Number.POSITIVE_INFINITY);
     // The actions before and after account for every compared event.
     const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
-    expect(sum(recomputed.actions.before)).toBe(2446);
-    expect(sum(recomputed.actions.after)).toBe(2446);
-    // Fewer challenges after: new-device logins are reviewed instead.
+    expect(sum(recomputed.actions.before)).toBe(3059);
+    expect(sum(recomputed.actions.after)).toBe(3059);
+    // Fewer challenges after: sign-ins on a device and network new to the account are reviewed
+    // instead (the default pack challenges no legitimate event of this mix, so the change shows on
+    // the takeovers it challenged); nothing flagged before is let through.
     const all = recomputed.quality?.rows.find((r) => r.label === "legit" && r.category === "all");
-    expect(all?.after.challenged.events).toBeLessThan(all?.before.challenged.events ?? 0);
+    expect(all?.after.challenged.events).toBeLessThanOrEqual(all?.before.challenged.events ?? 0);
     expect(all?.after.flagged.events).toBe(all?.before.flagged.events);
+    const fraud = recomputed.quality?.rows.find((r) => r.label === "fraud" && r.category === "all");
+    expect(fraud?.after.challenged.events).toBeLessThan(fraud?.before.challenged.events ?? 0);
   });
 
-  it("gives the 'before' figures vigil evaluate measures for the configuration in force", async () => {
+  // Replays the default mix again: longer than the default test timeout on a loaded machine.
+  it("gives the 'before' figures vigil evaluate measures for the configuration in force", {
+    timeout: 300_000,
+  }, async () => {
     const decisions = await replaySequentially(sim.events);
     const evaluation = evaluateQuality(sim.truth, decisions);
     const fraud = recomputed.quality?.rows.find((r) => r.label === "fraud" && r.category === "all");

@@ -143,7 +143,7 @@ describe("feature set documents", () => {
     expect(error).toBeInstanceOf(ConfigValidationError);
     expect((error as ConfigValidationError).issues.map(formatIssue)).toEqual([
       "features[0] (devices_per_user_1h).window: must be between 1m and 30d",
-      "features[23] (big_orders_per_user_24h).filter.condition: line 1, column 1: unknown name 'features'; expressions can use event",
+      "features[40] (big_orders_per_user_24h).filter.condition: line 1, column 1: unknown name 'features'; expressions can use event",
     ]);
   });
 

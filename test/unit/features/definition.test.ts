@@ -31,7 +31,8 @@ function issues(features: unknown[], options = {}): string[] {
 describe("feature definitions", () => {
   it("compiles the default set with the defaults filled in", () => {
     const set = compileFeatureSet(DEFAULT_FEATURE_SET);
-    expect(set.features).toHaveLength(23);
+    // 23 velocity features, 17 of the issue-16 pack (docs/decision-engine.md, "Default features").
+    expect(set.features).toHaveLength(40);
     expect(set.groups.map((g) => g.entity.name)).toEqual([
       "userId",
       "deviceId",
@@ -41,6 +42,12 @@ describe("feature definitions", () => {
       "userId+deviceId",
       "deviceId+campaignId",
       "ip+campaignId",
+      "userId+ip.prefix",
+      "phone.block",
+      "email.domain",
+      "attributes.merchantId",
+      "cardBin",
+      "attributes.referrerId",
     ]);
     const card = set.features.find((f) => f.id === "card_spend_24h");
     expect(card?.normalized).toEqual({

@@ -32,12 +32,22 @@ const distinct = (id: string, entity: string[], field: string, maxDistinct = 10)
 });
 
 describe("definitions of the issue-16 kinds", () => {
-  it("keeps the default feature set's version and state keys (its features' meaning is unchanged)", () => {
+  it("keeps the state keys of the features the default set had before the issue-16 pack (their meaning is unchanged)", () => {
     const set = compileFeatureSet(DEFAULT_FEATURE_SET);
-    // The version before the extensions: state written by earlier deployments stays valid.
-    expect(set.version).toBe("ea7c76aaf89746ac");
-    expect(set.ipDataset).toBeUndefined();
-    expect(set.linked).toEqual([]);
+    // The first 23 are the set before the pack, with the version it had: the extensions changed no
+    // meaning, and state written by earlier deployments for those features stays valid.
+    const before = compileFeatureSet({ features: DEFAULT_FEATURE_SET.features.slice(0, 23) });
+    expect(before.version).toBe("ea7c76aaf89746ac");
+    expect(before.ipDataset).toBeUndefined();
+    for (const f of before.features)
+      expect(set.features.find((g) => g.id === f.id)?.stateKey).toBe(f.stateKey);
+    // The pack's features are new state; one reads the IP dataset (ip.type), two are link counts.
+    expect(set.version).toBe("556e8dec784dbb75");
+    expect(set.ipDataset?.source).toMatch(/^@ip-location-db\/asn@/);
+    expect(set.linked.map((l) => l.feature.id)).toEqual([
+      "accounts_via_phone_block_7d",
+      "referral_siblings_of_referrer_7d",
+    ]);
   });
 
   it("puts the derived-key rules and the IP dataset into the meaning of features that use them", () => {
@@ -171,6 +181,8 @@ describe("the example definitions", () => {
   it("compile with the default set and the shipped IP dataset", () => {
     const set = compileFeatureSet({ features: [...DEFAULT_FEATURE_SET.features, ...EXAMPLE_FEATURES] });
     expect(set.linked.map((l) => l.feature.id)).toEqual([
+      "accounts_via_phone_block_7d",
+      "referral_siblings_of_referrer_7d",
       "accounts_via_devices_24h",
       "accounts_via_device_cards_24h",
       "referral_tree_7d",

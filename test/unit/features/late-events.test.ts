@@ -41,7 +41,12 @@ import {
  * depend on the order in which shards commit.
  */
 
-const defaults = compileFeatureSet(DEFAULT_FEATURE_SET);
+/**
+ * The default set as issue 13 was reproduced with: its first 23 features, the velocity features
+ * the documented vectors (late-scenarios.ts) were worked out for. The issue-16 pack's features are
+ * checked against the reference in their own tests.
+ */
+const defaults = compileFeatureSet({ features: DEFAULT_FEATURE_SET.features.slice(0, 23) });
 
 describe("the final state is a function of the set of records", () => {
   it("is the same item for item whatever order and batches the records are committed in", async () => {

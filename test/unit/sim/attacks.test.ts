@@ -1,11 +1,13 @@
 import { describe, expect, it } from "vitest";
+import { shippedIpEnrichment } from "#shared/domain/enrichment/shipped-ip-dataset";
 import type { CleanEvent } from "#shared/domain/event/index";
-import { COUNTRIES } from "#shared/domain/simulation/geography";
+import { COUNTRIES, HOSTING_PREFIXES } from "#shared/domain/simulation/geography";
 import {
   type AttackTruth,
   DEFAULT_SEED,
   DEFAULT_SIMULATION,
   type GroundTruth,
+  PASSABLE_CHALLENGES,
   simulate,
 } from "#shared/domain/simulation/index";
 
@@ -147,10 +149,14 @@ describe("card testing", () => {
     const [tester] = actors("card_testing", "burst");
     const payments = ofType(tester ?? [], "payment");
     expect(distinct(payments.map((p) => p.cardFingerprint))).toBeGreaterThanOrEqual(20);
+    // Each card in its country's currency, at most about two dollars' worth; one breached issuer.
+    expect(distinct(payments.map((p) => p.currency))).toBeGreaterThanOrEqual(3);
     for (const p of payments) {
-      expect(p.currency).toBe("USD");
-      expect(minor(p.amount)).toBeLessThanOrEqual(200);
+      const place = Object.values(COUNTRIES).find((c) => c.currency === p.currency);
+      expect(place).toBeDefined();
+      expect(minor(p.amount) / (place?.perUsd ?? 1)).toBeLessThanOrEqual(2.01);
     }
+    expect(distinct(payments.map((p) => p.cardBin))).toBe(1);
     expect(distinct(payments.map((p) => p.deviceId))).toBe(1);
     expect(span(payments)).toBeLessThanOrEqual(12 * MINUTE);
   });
@@ -204,7 +210,9 @@ describe("legitimate look-alikes and rhythm", () => {
   it("follows the daily rhythm: evenings are several times busier than small hours", () => {
     const byHour = new Array<number>(24).fill(0);
     for (const { event, truth } of live) {
-      if (truth.label !== "legit" || truth.kind === "travel" || truth.kind === "vpn") continue;
+      // Travellers and VPN users are not where their clock is; a campus day and a flash sale happen
+      // at their moment, not by the rhythm.
+      if (truth.label !== "legit" || ["travel", "vpn", "campus", "flash_sale"].includes(truth.kind)) continue;
       const offset = COUNTRIES[event.geo?.country ?? ""]?.utcOffsetHours ?? 0;
       const hour = Math.floor((((Date.parse(event.occurredAt) / 3_600_000 + offset) % 24) + 24) % 24);
       byHour[hour] = (byHour[hour] ?? 0) + 1;
@@ -214,3 +222,130 @@ describe("legitimate look-alikes and rhythm", () => {
     expect(evening).toBeGreaterThan(5 * night);
   });
 });
+
+describe("the families from the risk literature", () => {
+  const live = pairs.filter((p) => p.truth.phase === "live");
+  const hostingPrefix = (ip: string) => HOSTING_PREFIXES.some((p) => ip.startsWith(`${p}.`));
+
+  it("SIM-swap takeover: a one-time-code sign-in on a new device over the victim's carrier, then gift cards", () => {
+    for (const variant of ["burst", "slow"] as const) {
+      for (const events of actors("sim_swap_takeover", variant)) {
+        const [login] = ofType(events, "login");
+        expect(login?.attributes).toMatchObject({ method: "otp", success: true });
+        const victim = events[0]?.userId;
+        // The victim's own account, on a device it never used before.
+        const earlier = pairs.filter((p) => p.event.userId === victim && p.truth.label === "legit");
+        expect(earlier.length).toBeGreaterThan(0);
+        expect(earlier.map((p) => p.event.deviceId)).not.toContain(login?.deviceId);
+        const orders = ofType(events, "order");
+        expect(orders.length).toBe(variant === "burst" ? orders.length : 1);
+        for (const o of orders) expect(o.attributes?.category).toBe("gift_card");
+        expect(ofType(events, "payment").length).toBe(orders.length);
+      }
+    }
+    expect(PASSABLE_CHALLENGES.sim_swap_takeover).toContain("challenge_sms");
+  });
+
+  it("SMS-activation farm: registrations only, fresh devices, numbers from one or two blocks", () => {
+    for (const variant of ["burst", "slow"] as const) {
+      for (const events of actors("sms_farm", variant)) {
+        expect(events.every((e) => e.type === "register")).toBe(true);
+        expect(distinct(events.map((e) => e.deviceId))).toBe(events.length);
+        const blocks = events.map((e) => (e.type === "register" ? (e.phone ?? "").slice(0, -4) : ""));
+        expect(distinct(blocks)).toBe(variant === "burst" ? 1 : 2);
+      }
+    }
+  });
+
+  it("credential stuffing: many customers' accounts, mostly failures, from two or three bot devices", () => {
+    for (const variant of ["burst", "slow"] as const) {
+      const [events = []] = actors("credential_stuffing", variant);
+      expect(events.every((e) => e.type === "login")).toBe(true);
+      expect(distinct(events.map((e) => e.userId))).toBeGreaterThan(events.length / 2);
+      expect(distinct(events.map((e) => e.deviceId))).toBeLessThanOrEqual(3);
+      const failed = events.filter((e) => e.attributes?.success === false).length;
+      expect(failed / events.length).toBeGreaterThan(0.7);
+      if (variant === "burst") expect(events.every((e) => hostingPrefix(e.ip))).toBe(true);
+      else expect(events.some((e) => hostingPrefix(e.ip))).toBe(false);
+    }
+  });
+
+  it("paid brushing: real customers on their own phones order one price at one new shop", () => {
+    for (const variant of ["burst", "slow"] as const) {
+      const [events = []] = actors("paid_brushing", variant);
+      const orders = ofType(events, "order");
+      expect(distinct(orders.map((o) => o.attributes?.merchantId))).toBe(1);
+      expect(distinct(orders.map((o) => o.amount))).toBe(1);
+      const shop = orders[0]?.attributes?.merchantId;
+      expect(
+        live.filter((p) => p.truth.label === "legit" && p.event.attributes?.merchantId === shop),
+      ).toEqual([]);
+      for (const o of orders) {
+        const own = pairs.filter((p) => p.truth.label === "legit" && p.event.userId === o.userId);
+        expect(own.map((p) => p.event.deviceId)).toContain(o.deviceId);
+      }
+    }
+  });
+
+  it("referral abuse: a fan of referees (burst) or a two-level tree (slow), each claiming the reward", () => {
+    const referrers = (events: readonly CleanEvent[]) =>
+      countBy(
+        ofType(events, "register").flatMap((e) =>
+          e.attributes?.referrerId ? [String(e.attributes.referrerId)] : [],
+        ),
+      );
+    const [burst = []] = actors("referral_abuse", "burst");
+    expect(Math.max(...Object.values(referrers(burst)))).toBeGreaterThanOrEqual(10);
+    const [slow = []] = actors("referral_abuse", "slow");
+    const tree = referrers(slow);
+    const children = new Set(ofType(slow, "register").map((e) => e.userId));
+    // Every referrer is itself an account the attack registered; one (the root) names no referrer.
+    expect(Object.keys(tree).filter((r) => !children.has(r))).toEqual([]);
+    expect(ofType(slow, "register").filter((e) => e.attributes?.referrerId === undefined)).toHaveLength(1);
+    expect(Object.keys(tree).length).toBeGreaterThanOrEqual(4);
+    for (const e of ofType(slow, "coupon_claim")) expect(e.attributes?.referrerId).toBeDefined();
+  });
+
+  it("scalping and card cash-out: accounts made days before, few cards (scalping) or a stolen BIN batch (cash-out)", () => {
+    for (const variant of ["burst", "slow"] as const) {
+      const [scalper = []] = actors("scalping", variant);
+      const payments = ofType(scalper, "payment");
+      expect(distinct(payments.map((p) => p.cardFingerprint))).toBeLessThanOrEqual(4);
+      expect(distinct(payments.map((p) => p.userId))).toBeGreaterThanOrEqual(10);
+      const registered = pairs.filter(
+        (p) => p.truth.label === "attack" && p.truth.attack === "scalping" && p.event.type === "register",
+      );
+      expect(registered.every((p) => p.truth.phase === "history")).toBe(true);
+    }
+    const cashOut = [...actors("card_cashout", "burst"), ...actors("card_cashout", "slow")].flat();
+    const payments = ofType(cashOut, "payment");
+    expect(payments.length).toBeGreaterThanOrEqual(4);
+    expect(payments.every((p) => p.attributes?.threeDSecure === false)).toBe(true);
+    const bins = new Set(
+      pairs
+        .filter((p) => p.truth.label === "legit")
+        .map((p) => (p.event.type === "payment" ? p.event.cardBin : undefined)),
+    );
+    for (const p of payments) expect(bins.has(p.cardBin)).toBe(false);
+  });
+
+  it("hosting addresses are in real hosting networks; the look-alikes are there", () => {
+    const kinds = new Set(live.flatMap((p) => (p.truth.label === "legit" ? [p.truth.kind] : [])));
+    for (const kind of ["campus", "flash_sale", "shared_card", "new_device", "travel", "vpn"])
+      expect(kinds).toContain(kind);
+    const enrichment = shippedIpEnrichment();
+    for (const prefix of HOSTING_PREFIXES) expect(enrichment.lookup(`${prefix}.1.1`).type).toBe("hosting");
+    // A campus day: many sign-ups behind two addresses, each on its own phone.
+    const campus = live.filter(
+      (p) => p.truth.label === "legit" && p.truth.kind === "campus" && p.event.type === "register",
+    );
+    expect(distinct(campus.map((p) => p.event.ip))).toBe(2);
+    expect(distinct(campus.map((p) => p.event.deviceId))).toBe(campus.length);
+  });
+});
+
+const countBy = (xs: readonly string[]) => {
+  const out: Record<string, number> = {};
+  for (const x of xs) out[x] = (out[x] ?? 0) + 1;
+  return out;
+};

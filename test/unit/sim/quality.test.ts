@@ -3,6 +3,7 @@ import type { Action } from "#shared/domain/decision/action";
 import {
   detectorAction,
   evaluateQuality,
+  formatFrictionTable,
   formatQualityTable,
   formatStrengthTable,
   type GroundTruth,
@@ -76,6 +77,80 @@ describe("detectorAction", () => {
   });
 });
 
+describe("friction and stopping power", () => {
+  const customer = (eventId: string, type: GroundTruth["type"], kind: string, who: string): GroundTruth => ({
+    eventId,
+    type,
+    occurredAt: at,
+    phase: "live",
+    label: "legit",
+    kind,
+    customer: who,
+  });
+  const swap = (eventId: string, type: GroundTruth["type"]): GroundTruth => ({
+    eventId,
+    type,
+    occurredAt: at,
+    phase: "live",
+    label: "attack",
+    attack: "sim_swap_takeover",
+    variant: "burst",
+  });
+  const truth: GroundTruth[] = [
+    // Ann: challenged twice, then blocked once; Bob: challenged; Cy: reviewed (not friction); Di: passed.
+    customer("n1", "login", "new_device", "ann"),
+    customer("n2", "order", "new_device", "ann"),
+    customer("n3", "payment", "new_device", "ann"),
+    customer("n4", "login", "new_device", "bob"),
+    customer("r1", "order", "regular", "cy"),
+    customer("r2", "order", "regular", "di"),
+    swap("s1", "login"),
+    swap("s2", "order"),
+    swap("s3", "payment"),
+    swap("s4", "order"),
+  ];
+  const decisions = new Map(
+    [
+      decision("n1", "challenge_sms"),
+      decision("n2", "challenge_face"),
+      decision("n3", "block"),
+      decision("n4", "challenge_sms"),
+      decision("r1", "review"),
+      decision("r2", "pass"),
+      // The SIM swapper holds the number: the SMS challenge is passed, not a catch.
+      decision("s1", "challenge_sms"),
+      decision("s2", "challenge_face"),
+      decision("s3", "block"),
+      decision("s4", "pass"),
+    ].map((d) => [d.eventId, d]),
+  );
+  const report = evaluateQuality(truth, decisions);
+
+  it("counts customers challenged and blocked per kind, each customer once", () => {
+    const kind = (k: string) => report.legit.find((r) => r.kind === k);
+    expect(kind("new_device")?.friction).toEqual({ customers: 2, challenged: 2, blocked: 1 });
+    expect(kind("new_device")?.strength).toEqual({ review: 0, challenged: 3, blocked: 1 });
+    expect(kind("regular")?.friction).toEqual({ customers: 2, challenged: 0, blocked: 0 });
+    expect(kind("all")?.friction).toEqual({ customers: 4, challenged: 2, blocked: 1 });
+  });
+
+  it("does not count a challenge the attack passes as a catch", () => {
+    const row = report.attacks.find((r) => r.attack === "sim_swap_takeover" && r.variant === "burst");
+    expect(row).toMatchObject({
+      events: 4,
+      strength: { review: 0, challenged: 2, blocked: 1 },
+      stopped: 2,
+      passedChallenges: 1,
+      caught: { combined: 3 },
+    });
+    const table = formatFrictionTable(report);
+    expect(table).toMatch(/new device\s+4\s+75\.0\s+25\.0\s+2\s+2 \(100\.0%\)\s+1 \(50\.0%\)/);
+    expect(table).toMatch(
+      /sim_swap_takeover \(burst\)\s+4\s+25\.0\s+0\.0\s+25\.0\s+25\.0\s+50\.0\s+challenge_sms/,
+    );
+  });
+});
+
 describe("evaluateQuality", () => {
   const truth: GroundTruth[] = [
     attack("c1", "payment", "card_testing", "burst"),
@@ -123,6 +198,9 @@ describe("evaluateQuality", () => {
       variant: "burst",
       events: 2,
       strength: { review: 0, challenged: 1, blocked: 1 },
+      // Card testers pass an SMS code but not a face check: both events are stopped.
+      stopped: 2,
+      passedChallenges: 0,
       caught: { rules: 2, model: 1, combined: 2 },
       falseAlarms: { rules: 0, model: 1, combined: 1 },
       recall: { rules: 1, model: 0.5, combined: 1 },
@@ -147,6 +225,7 @@ describe("evaluateQuality", () => {
         kind: "vpn",
         events: 1,
         strength: { review: 0, challenged: 1, blocked: 0 },
+        friction: null,
         flagged: { rules: 1, model: 0, combined: 1 },
         rate: { rules: 1, model: 0, combined: 1 },
       },
@@ -154,6 +233,7 @@ describe("evaluateQuality", () => {
         kind: "regular",
         events: 4,
         strength: { review: 1, challenged: 0, blocked: 0 },
+        friction: null,
         flagged: { rules: 0, model: 1, combined: 1 },
         rate: { rules: 0, model: 0.25, combined: 0.25 },
       },
@@ -161,6 +241,7 @@ describe("evaluateQuality", () => {
         kind: "all",
         events: 5,
         strength: { review: 1, challenged: 1, blocked: 0 },
+        friction: null,
         flagged: { rules: 1, model: 1, combined: 2 },
         rate: { rules: 0.2, model: 0.2, combined: 0.4 },
       },
