@@ -169,6 +169,20 @@ export class ReferenceFeatures {
     });
   }
 
+  /**
+   * A link count as a reader of `event` at `atMs` sees it with every event processed so far (null
+   * when the event lacks the link's key). Tests bound live link counts with it: a link's last
+   * step is often an entity shared across shards.
+   */
+  readLink(featureId: string, event: CleanEvent, atMs: number): { value: number | null; late: boolean } {
+    const link = this.links.get(featureId);
+    if (!link) throw new RangeError(`${featureId} is not a link count of this feature set`);
+    const key = this.keyOf(link.feature, event);
+    if (key === undefined) return { value: null, late: false };
+    const result = this.linkCount(link, key, event, atMs);
+    return { value: result.value, late: result.late };
+  }
+
   /** The JSON array of the event's key values of the feature's entity, or undefined when it lacks one. */
   private keyOf(f: CompiledFeature, event: CleanEvent): string | undefined {
     const readers = this.keyReaders.get(f.entity.name) ?? [];

@@ -10,6 +10,7 @@ import {
   toDecisionMessage,
 } from "#shared/domain/decision-message/index";
 import type { CleanEvent } from "#shared/domain/event/index";
+import { eventKeyValues } from "#shared/domain/features/entity-key";
 import {
   type CompiledFeature,
   type CompiledFeatureSet,
@@ -151,30 +152,46 @@ export function checkLedger(run: RunRecords, ledger: ReadonlyMap<string, ShardLe
   return { problems, totals };
 }
 
-/** Whether a feature's entity is keyed by the partition key (userId): its per-event values do not depend on timing. */
-const userKeyed = (f: CompiledFeature) => f.entity.fields.includes("userId");
+/**
+ * Whether a feature's values do not depend on timing: its entity is keyed by the partition key
+ * (userId), and so is every step of a link count (a link whose last step is a shared entity, such
+ * as accounts through the user's number blocks, reads what other shards have committed).
+ */
+function timingFree(f: CompiledFeature, set: CompiledFeatureSet): boolean {
+  const userKeyed = (g: CompiledFeature) => g.entity.fields.includes("userId");
+  const link = set.linked.find((l) => l.feature.id === f.id);
+  return userKeyed(f) && (!link || link.steps.every(userKeyed));
+}
 
-/** The key values of `f`'s entity in `event`, or undefined when the event lacks one. */
-function keyOf(f: { entity: { fields: readonly string[] } }, event: CleanEvent): string[] | undefined {
+/**
+ * The key values of `f`'s entity in `event` as the feature engine reads them (derived keys such
+ * as `phone.block` included), or undefined when the event lacks one.
+ */
+function keyOf(f: CompiledFeature, set: CompiledFeatureSet, event: CleanEvent): string[] | undefined {
+  const group = set.groups.find((g) => g.entity.name === f.entity.name);
+  if (group) return eventKeyValues(group, event);
+  const link = set.linked.find((l) => l.feature.id === f.id);
+  if (!link) throw new Error(`no key readers for ${f.id}'s entity ${f.entity.name}`);
   const values: string[] = [];
-  for (const field of f.entity.fields) {
-    const v = (event as unknown as Record<string, unknown>)[field];
-    if (typeof v !== "string") return undefined;
-    values.push(v);
+  for (const read of link.keys) {
+    const value = read(event);
+    if (value === undefined) return undefined;
+    values.push(value);
   }
   return values;
 }
 
 /**
  * Per-event feature values against the reference (docs/features.md section 5):
- * - features keyed by the partition key (userId, userId+deviceId): exactly the reference's value,
- *   fed every event in its shard's order (a user's events are all on one shard);
- * - features of entities shared across shards (device, IP, card, phone, ...), whose values depend
- *   on when the other shard's batches were committed: at least what the event's own shard had
- *   counted before it (a reference fed only that shard, in order) and at most what every event of
- *   the run that can lie in its window adds up to (a reference fed all events in time order, read
- *   at the event's time once every event up to the end of its buckets is in); first-seen times the
- *   other way round.
+ * - features keyed by the partition key (userId, userId+deviceId), and link counts all of whose
+ *   steps are: exactly the reference's value, fed every event in its shard's order (a user's
+ *   events are all on one shard);
+ * - features of entities shared across shards (device, IP, card, phone block, ...) and link counts
+ *   through one, whose values depend on when the other shard's batches were committed: at least
+ *   what the event's own shard had counted before it (a reference fed only that shard, in order)
+ *   and at most what every event of the run that can lie in its window adds up to (a reference
+ *   fed all events in time order, read at the event's time once every event up to the end of its
+ *   buckets is in); first-seen times the other way round.
  * No event may be late (the traffic is sent within seconds of its event time).
  */
 export function checkEventValues(
@@ -183,8 +200,8 @@ export function checkEventValues(
   features: CompiledFeatureSet,
 ) {
   const full = new ReferenceFeatures(features);
-  const shared = features.features.filter((f) => !userKeyed(f));
-  const sharedSet: CompiledFeatureSet = { ...features, features: shared };
+  const exactFeatures = features.features.filter((f) => timingFree(f, features));
+  const shared = features.features.filter((f) => !timingFree(f, features));
   const perShard = new Map<string, ReferenceFeatures>();
   const lower = new Map<string, Record<string, number | null>>();
   const problems: string[] = [];
@@ -194,7 +211,7 @@ export function checkEventValues(
     const vector = full.process(e.event);
     let shardRef = perShard.get(e.shardId);
     if (!shardRef) {
-      shardRef = new ReferenceFeatures(sharedSet);
+      shardRef = new ReferenceFeatures(features);
       perShard.set(e.shardId, shardRef);
     }
     const own = shardRef.process(e.event);
@@ -202,7 +219,7 @@ export function checkEventValues(
     const stored = decisions.get(e.event.eventId)?.features;
     if (!vector || !stored) continue;
     if (stored.late.length > 0) problems.push(`${e.event.eventId}: late ${stored.late.join(",")}`);
-    for (const f of features.features.filter(userKeyed)) {
+    for (const f of exactFeatures) {
       exact++;
       if (stored.values[f.id] !== vector.values[f.id])
         problems.push(`${e.event.eventId} ${f.id}: ${stored.values[f.id]}, reference ${vector.values[f.id]}`);
@@ -212,17 +229,17 @@ export function checkEventValues(
   }
 
   // Upper bounds: every event in time order, read once all events up to the end of the reader's
-  // bucket are in (the longest bucket of a windowed shared feature; first and last seen do not
-  // need later events). That is far less than any feature's reach, so no reader is late.
+  // bucket are in (the longest bucket of a windowed shared feature or link step; first and last
+  // seen do not need later events). That is far less than any feature's reach, so no reader is late.
   const time = (e: EventRecord) => Date.parse(e.event.occurredAt);
   const ahead = Math.max(
     0,
-    ...shared
-      .filter((f) => f.aggregation !== "firstSeen" && f.aggregation !== "lastSeen")
+    ...features.features
+      .filter((f) => f.stateKind !== "none" && f.aggregation !== "firstSeen" && f.aggregation !== "lastSeen")
       .map((f) => f.bucketMs),
   );
   const inTime = [...run.events].sort((a, b) => time(a) - time(b));
-  const upper = new ReferenceFeatures(sharedSet);
+  const upper = new ReferenceFeatures(features);
   let fed = 0;
   for (const e of inTime) {
     const t = time(e);
@@ -233,28 +250,36 @@ export function checkEventValues(
     if (!stored || !own) continue;
     const reads = new Map<string, FeatureSnapshot[]>();
     for (const f of shared) {
-      const key = keyOf(f, e.event);
+      const key = keyOf(f, features, e.event);
       const value = stored.values[f.id] ?? null;
       const least = own[f.id] ?? null;
       if (!key) {
         if (value !== null) problems.push(`${e.event.eventId} ${f.id}: ${value} without the entity's key`);
         continue;
       }
-      let read = reads.get(f.entity.name);
-      if (!read) {
-        read = upper.read(f.entity.name, key, t);
-        reads.set(f.entity.name, read);
-      }
-      const snap = read.find((s) => s.id === f.id);
       let most: number | null;
-      if (f.aggregation === "sum") {
-        const series = f.series?.(e.event);
-        const totals = (snap?.value ?? {}) as Record<string, number>;
-        most = series === undefined ? null : (totals[series] ?? 0);
-      } else most = (snap?.value as number | null | undefined) ?? null;
+      let late = false;
+      if (f.stateKind === "none") {
+        const link = upper.readLink(f.id, e.event, t);
+        most = link.value;
+        late = link.late;
+      } else {
+        let read = reads.get(f.entity.name);
+        if (!read) {
+          read = upper.read(f.entity.name, key, t);
+          reads.set(f.entity.name, read);
+        }
+        const snap = read.find((s) => s.id === f.id);
+        late = snap?.late ?? false;
+        if (f.aggregation === "sum") {
+          const series = f.series?.(e.event);
+          const totals = (snap?.value ?? {}) as Record<string, number>;
+          most = series === undefined ? null : (totals[series] ?? 0);
+        } else most = (snap?.value as number | null | undefined) ?? null;
+      }
       bounded++;
       if (value === null || least === null || most === null) {
-        if (value !== least || snap?.late)
+        if (value !== least || late)
           problems.push(`${e.event.eventId} ${f.id}: ${value}, own shard ${least}, at most ${most}`);
         continue;
       }
@@ -282,7 +307,8 @@ export async function checkFinalState(
   const applied = new Map<string, Set<string>>();
   for (const e of run.events) {
     for (const f of features.features) {
-      const key = keyOf(f, e.event);
+      if (f.stateKind === "none") continue; // link counts keep no state of their own
+      const key = keyOf(f, features, e.event);
       if (!key) continue;
       const id = `${f.entity.name}\u0000${key.join("\u0000")}`;
       entities.set(id, { type: f.entity.name, values: key });

@@ -1,0 +1,125 @@
+import { describe, expect, it } from "vitest";
+import { featureConditions } from "#shared/domain/decision/index";
+import type { CleanEvent } from "#shared/domain/event/index";
+import { compileFeatureSet, type FeatureDefinition, ReferenceFeatures } from "#shared/domain/features/index";
+import type { DecisionRecord } from "#shared/ports/decision-store";
+import { byKind, checkEventValues } from "../../support/crash/checks.ts";
+import type { PutRecord } from "../../support/crash/traffic.ts";
+import { cleanEvent, T0 } from "../features/feature-streams";
+
+/**
+ * The crash test's per-event check of a link count whose last step is an entity shared across
+ * shards (accounts through the user's number block): its live value depends on how far the other
+ * shard had committed, so it is bounded, not compared exactly — and the bound must still fail a
+ * value no timing can explain.
+ */
+const FEATURES: FeatureDefinition[] = [
+  {
+    id: "accounts_per_block",
+    entity: ["phone.block"],
+    aggregation: { type: "distinct", field: "userId", maxDistinct: 50 },
+    window: "7d",
+    filter: { eventTypes: ["register"] },
+  },
+  {
+    id: "blocks_of_user",
+    entity: ["userId"],
+    aggregation: { type: "distinct", field: "phone.block", maxDistinct: 3 },
+    window: "7d",
+    filter: { eventTypes: ["register"] },
+  },
+  {
+    id: "accounts_via_block",
+    entity: ["userId"],
+    aggregation: { type: "linked", path: ["blocks_of_user", "accounts_per_block"] },
+  },
+];
+const SET = compileFeatureSet({ features: FEATURES }, { conditions: featureConditions });
+const MIN = 60_000;
+
+/** Registrations with numbers of one block: users a* on shard 0, b* on shard 1, one a minute. */
+function records(): PutRecord[] {
+  const plan: Array<[string, string]> = [
+    ["a1", "shard-0"],
+    ["b1", "shard-1"],
+    ["a2", "shard-0"],
+    ["b2", "shard-1"],
+    ["a3", "shard-0"],
+    ["b3", "shard-1"],
+  ];
+  return plan.map(([user, shardId], i) => {
+    const event: CleanEvent = cleanEvent({
+      eventId: `r${i}`,
+      at: T0 + i * MIN,
+      type: "register",
+      userId: user,
+      phone: `+1201555${String(1000 + i)}`,
+    });
+    return {
+      kind: "event",
+      index: i,
+      event,
+      shardId,
+      sequenceNumber: String(100 + i),
+      partitionKey: user,
+      data: new Uint8Array(),
+    };
+  });
+}
+
+/** Decisions with the values a reference fed `order` would have read, then `edit` applied. */
+function decisions(order: PutRecord[], edit: (eventId: string, v: Record<string, number | null>) => void) {
+  const reference = new ReferenceFeatures(SET);
+  const out = new Map<string, DecisionRecord>();
+  for (const r of order) {
+    if (r.kind !== "event") continue;
+    const vector = reference.process(r.event);
+    if (!vector) continue;
+    const values = { ...vector.values };
+    edit(r.event.eventId, values);
+    out.set(r.event.eventId, {
+      eventId: r.event.eventId,
+      type: r.event.type,
+      decidedAt: r.event.occurredAt,
+      features: { ...vector, values },
+      source: { shardId: r.shardId, sequenceNumber: r.sequenceNumber },
+    } as DecisionRecord);
+  }
+  return out;
+}
+
+describe("checkEventValues on a link count through a shared entity", () => {
+  it("accepts the values of a run where one shard committed all its batches before the other began", () => {
+    const put = records();
+    // Shard 1 first: b1..b3 read 0, 1, 2 accounts via the block; then a1..a3 read 3, 4, 5.
+    const shard1First = [
+      ...put.filter((r) => r.shardId === "shard-1"),
+      ...put.filter((r) => r.shardId === "shard-0"),
+    ];
+    const stored = decisions(shard1First, () => {});
+    expect(stored.get("r0")?.features?.values.accounts_via_block).toBe(3);
+    const result = checkEventValues(byKind(put), stored, SET);
+    expect(result.problems).toEqual([]);
+    expect(result.bounded).toBeGreaterThan(0);
+  });
+
+  it("reports a value above what every event of the run could add up to", () => {
+    const put = records();
+    const stored = decisions(put, (id, v) => {
+      if (id === "r2") v.accounts_via_block = 6; // only 5 other accounts exist
+    });
+    const result = checkEventValues(byKind(put), stored, SET);
+    expect(result.problemCount).toBe(1);
+    expect(result.problems[0]).toContain("r2 accounts_via_block: 6 outside [1, 5]");
+  });
+
+  it("reports a value below what the event's own shard had counted before it", () => {
+    const put = records();
+    const stored = decisions(put, (id, v) => {
+      if (id === "r4") v.accounts_via_block = 1; // a1 and a2 were committed on its own shard
+    });
+    const result = checkEventValues(byKind(put), stored, SET);
+    expect(result.problemCount).toBe(1);
+    expect(result.problems[0]).toContain("r4 accounts_via_block: 1 outside [2, 5]");
+  });
+});
