@@ -18,8 +18,17 @@ function vigil(args: string[], cwd: string) {
   return result.stdout;
 }
 
+/**
+ * Issue 14's acceptance: a model trained by `vigil model train` on the simulator's labelled
+ * history beats the default that was shipped when the learning loop did not exist (the model
+ * fitted by a script to simulated truth, kept as local/training/previous-champion-model.json) on a
+ * holdout from another seed. Since issue 16 the shipped default is itself this loop's output on a
+ * third seed (local/training/default-model.ts, reproduced exactly by a unit test), so it is the
+ * loop's result, not its baseline: a model trained here on one seed's history is not expected to
+ * beat it, and on the figures seen (seed 7 holdout) it does not (AUC 0.90 against 0.94).
+ */
 describe("a model trained on the simulator's labelled history (acceptance)", () => {
-  it("beats the shipped default on a holdout from another seed: higher recall at the default's false-positive rate", () => {
+  it("beats the pre-loop default on a holdout from another seed: higher recall at that default's false-positive rate", () => {
     const dir = mkdtempSync(join(tmpdir(), "vigil-train-"));
     // Files only (no tables, no TTL): fixed dates keep the run identical on any day.
     // date-safe: a cutoff for labels read from files (no table, no TTL)
@@ -89,8 +98,8 @@ describe("a model trained on the simulator's labelled history (acceptance)", () 
       dir,
     );
 
-    const shipped = join(process.cwd(), "config/defaults/model.json");
-    const printed = vigil(["model", "compare", shipped, "lr.json", "--dataset", "hold-set.ndjson"], dir);
+    const preLoop = join(process.cwd(), "local/training/previous-champion-model.json");
+    const printed = vigil(["model", "compare", preLoop, "lr.json", "--dataset", "hold-set.ndjson"], dir);
     const line =
       /At A's false-positive rate \(([\d.]+)%\): recall A ([\d.]+)%, B ([\d.]+)% \(B's threshold [\d.]+, FPR ([\d.]+)%\)/.exec(
         printed,
@@ -101,7 +110,7 @@ describe("a model trained on the simulator's labelled history (acceptance)", () 
     expect(recallB).toBeGreaterThan((recallA as number) + 10);
 
     const c = JSON.parse(
-      vigil(["model", "compare", shipped, "lr.json", "--dataset", "hold-set.ndjson", "--json"], dir),
+      vigil(["model", "compare", preLoop, "lr.json", "--dataset", "hold-set.ndjson", "--json"], dir),
     ) as Comparison;
     expect(c.a.examples).toBe(c.b.examples);
     expect(c.atFprOfA.b.fpr).toBeLessThanOrEqual(c.atFprOfA.fpr);
