@@ -27,7 +27,7 @@ import {
  * alert and every audit document must be the fault-free run's, and nothing may reach an
  * on-failure destination.
  *
- * Devices, IPs, cards and phones are kept on one shard each here (entity ids carry the shard):
+ * Devices, IPs, cards, phones and email domains are kept on one shard each here (ids carry the shard):
  * values of an entity two shards share depend on when each shard commits, which faults change;
  * the crash test covers shared entities. Alerts are not throttled (throttle windows run on
  * wall-clock time, so which alert of an attack gets through depends on timing).

@@ -36,7 +36,7 @@ export interface TrafficShape {
   /** One hostile record per this many events. */
   readonly hostileEvery: number;
   /**
-   * Keep every device, IP, card and phone on the shard of the users that use it (for runs whose
+   * Keep every device, IP, card, phone and email domain on the shard of the users that use it (for runs whose
    * per-event values must not depend on timing: the fault-injection comparison). Default false.
    */
   readonly entitiesPerShard?: boolean;
@@ -169,7 +169,11 @@ export function makeEvent(
     const phone = type === "register" ? pick(shape.phones) : home(5, shape.phones);
     event.phone = `+49 30 ${tag}${String(100000 + phone)}`;
   }
-  if (type === "register") event.email = `${userId}@${DOMAINS[pick(DOMAINS.length)] ?? "example.com"}`;
+  if (type === "register") {
+    // Email domains are entities too (registrations per domain): per shard when asked.
+    const domain = DOMAINS[pick(DOMAINS.length)] ?? "example.com";
+    event.email = `${userId}@${shape.entitiesPerShard ? `s${tag}.` : ""}${domain}`;
+  }
   if (type === "order" || type === "payment") {
     const currency = CURRENCIES[pick(CURRENCIES.length)] ?? "EUR";
     // Small payments now and then: card testing.

@@ -1,5 +1,7 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { eventKeyValues } from "#shared/domain/features/entity-key";
+import { compileFeatureSet, DEFAULT_FEATURE_SET } from "#shared/domain/features/index";
 import {
   cleanEventOf,
   materialize,
@@ -43,21 +45,31 @@ describe("crash-test traffic", () => {
         cleanEventOf(o.data, new Date()),
       );
     };
-    const crossShard = (list: ReturnType<typeof events>, field: "deviceId" | "ip" | "cardFingerprint") => {
+    // Every entity the default features key on other than the user's, read as the engine reads
+    // it (derived keys such as the number block and the email domain included).
+    const set = compileFeatureSet(DEFAULT_FEATURE_SET);
+    const crossShard = (list: ReturnType<typeof events>, entity: string) => {
+      const group = set.groups.find((g) => g.entity.name === entity);
+      if (!group) throw new Error(`no entity ${entity} in the default features`);
       const shards = new Map<string, Set<number>>();
       for (const e of list) {
-        const value = (e as unknown as Record<string, string | undefined>)[field];
-        if (value === undefined) continue;
-        shards.set(value, (shards.get(value) ?? new Set()).add(shardOf(e.userId)));
+        const key = eventKeyValues(group, e);
+        if (key === undefined) continue;
+        const id = JSON.stringify(key);
+        shards.set(id, (shards.get(id) ?? new Set()).add(shardOf(e.userId)));
       }
       return [...shards.values()].filter((s) => s.size > 1).length;
     };
     const shared = events(false);
     expect(new Set(shared.map((e) => e.type)).size).toBe(5);
-    for (const field of ["deviceId", "ip", "cardFingerprint"] as const)
-      expect(crossShard(shared, field)).toBeGreaterThan(50);
+    for (const entity of ["deviceId", "ip", "cardFingerprint", "phone.block", "email.domain"])
+      expect({ entity, shared: crossShard(shared, entity) > 0 }).toEqual({ entity, shared: true });
     const apart = events(true);
-    for (const field of ["deviceId", "ip", "cardFingerprint"] as const)
-      expect(crossShard(apart, field)).toBe(0);
+    const notUser = set.groups
+      .map((g) => g.entity.name)
+      .filter((name) => !name.split("+").includes("userId"));
+    expect(notUser.length).toBeGreaterThan(8);
+    for (const entity of notUser)
+      expect({ entity, crossShard: crossShard(apart, entity) }).toEqual({ entity, crossShard: 0 });
   });
 });
