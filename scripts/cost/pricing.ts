@@ -151,11 +151,11 @@ export const WORKLOAD = {
   decisionMessageBytes: 1192,
   /**
    * DynamoDB state per event, measured by `npm run bench:features` (docs/features.md, section Cost):
-   * 3.09 write capacity units and 1.55 read capacity units per event with the 22 default features,
-   * batches of 100 per shard, two shards.
+   * 4.04 write capacity units and 2.17 read capacity units per event with the 40 default features
+   * of issue 16 (3.09 and 1.55 with the 22 before), batches of 100 per shard, two shards.
    */
-  stateWriteUnitsPerEvent: 3.09,
-  stateReadUnitsPerEvent: 1.55,
+  stateWriteUnitsPerEvent: 4.04,
+  stateReadUnitsPerEvent: 2.17,
   /**
    * The decision item (decision, the feature values used, where the record came from, attribute names):
    * assumed 1.5 KB, so 2 write units per conditional put; the duplicate check reads each eventId with
