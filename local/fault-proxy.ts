@@ -93,10 +93,57 @@ function random(seed: number): () => number {
   };
 }
 
-interface Answer {
+export interface Answer {
   readonly status: number;
   readonly headers: Record<string, string>;
   readonly body: Buffer;
+}
+
+/** The parts of a request a forwarder sends on: method, path and headers (the body is separate). */
+export type RequestHead = Pick<IncomingMessage, "method" | "url" | "headers">;
+
+/**
+ * A function that sends a request to `target` with the caller's method, path and headers (hop
+ * headers dropped, the length set to the body's) and reads the whole answer.
+ */
+export function forwarder(target: URL, agent: Agent): (req: RequestHead, body: Buffer) => Promise<Answer> {
+  return (req, body) =>
+    new Promise((resolve, reject) => {
+      const headers: IncomingHttpHeaders = { ...req.headers, "content-length": String(body.length) };
+      delete headers.connection;
+      delete headers["keep-alive"];
+      delete headers["transfer-encoding"];
+      const upstream = request(
+        {
+          protocol: target.protocol,
+          hostname: target.hostname,
+          port: target.port,
+          method: req.method,
+          path: req.url,
+          headers,
+          agent,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => {
+            const out: Record<string, string> = {};
+            for (const [name, value] of Object.entries(res.headers)) {
+              if (
+                value === undefined ||
+                ["connection", "keep-alive", "transfer-encoding", "content-length"].includes(name)
+              )
+                continue;
+              out[name] = Array.isArray(value) ? value.join(", ") : value;
+            }
+            resolve({ status: res.statusCode ?? 502, headers: out, body: Buffer.concat(chunks) });
+          });
+          res.on("error", reject);
+        },
+      );
+      upstream.on("error", reject);
+      upstream.end(body);
+    });
 }
 
 const json = (
@@ -286,43 +333,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const sockets = new Set<Socket>();
   const stalls = new Set<NodeJS.Timeout>();
 
-  const forward = (req: IncomingMessage, body: Buffer): Promise<Answer> =>
-    new Promise((resolve, reject) => {
-      const headers: IncomingHttpHeaders = { ...req.headers, "content-length": String(body.length) };
-      delete headers.connection;
-      delete headers["keep-alive"];
-      delete headers["transfer-encoding"];
-      const upstream = request(
-        {
-          protocol: target.protocol,
-          hostname: target.hostname,
-          port: target.port,
-          method: req.method,
-          path: req.url,
-          headers,
-          agent,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("end", () => {
-            const out: Record<string, string> = {};
-            for (const [name, value] of Object.entries(res.headers)) {
-              if (
-                value === undefined ||
-                ["connection", "keep-alive", "transfer-encoding", "content-length"].includes(name)
-              )
-                continue;
-              out[name] = Array.isArray(value) ? value.join(", ") : value;
-            }
-            resolve({ status: res.statusCode ?? 502, headers: out, body: Buffer.concat(chunks) });
-          });
-          res.on("error", reject);
-        },
-      );
-      upstream.on("error", reject);
-      upstream.end(body);
-    });
+  const forward = forwarder(target, agent);
 
   /** Forwards part of a batch call and answers the rest as throttled entries. */
   const forwardPartially = async (

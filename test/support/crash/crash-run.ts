@@ -61,6 +61,12 @@ export interface CrashRunOptions {
   readonly chunk?: number;
   /** Records put and not yet settled that the producer lets pile up. Default 2,000. */
   readonly backlog?: number;
+  /**
+   * The Kinesis endpoint the producer and the runtime's functions and pollers call (default: the
+   * stack's Kinesis Mock). The crash test puts the PutRecords splitter here
+   * (local/put-records-splitter.ts).
+   */
+  readonly kinesisEndpoint?: string;
   readonly log?: (message: string) => void;
 }
 
@@ -111,7 +117,10 @@ export async function runCrashScenario(options: CrashRunOptions): Promise<CrashR
   const log = options.log ?? (() => {});
   const chunkSize = options.chunk ?? 250;
   const backlogLimit = options.backlog ?? 2000;
-  const kinesis = createKinesisClient({ env: stack.env });
+  const viaKinesis: Record<string, string> = options.kinesisEndpoint
+    ? { AWS_ENDPOINT_URL_KINESIS: options.kinesisEndpoint }
+    : {};
+  const kinesis = createKinesisClient({ env: { ...stack.env, ...viaKinesis } });
   const dynamodb = createDynamoDbClient(stack.env);
   const stream = stack.names.streams.events;
   const { shardIds, shardOf } = await shardMap(kinesis, stream);
@@ -134,8 +143,8 @@ export async function runCrashScenario(options: CrashRunOptions): Promise<CrashR
   const configPath = join(runtimeDir, "runtime.json");
   const config = {
     stateDir: runtimeDir,
-    awsEnv: stack.emulators.awsEnv,
-    functions: localFunctionsFromEnv(stack.env),
+    awsEnv: { ...stack.emulators.awsEnv, ...viaKinesis },
+    functions: localFunctionsFromEnv({ ...stack.env, ...viaKinesis }),
     timing: { idlePollMaxMs: 200 },
     exitWithParent: true,
     stageMarkers: { file: markersFile, crashArmFile },
