@@ -145,7 +145,7 @@ export async function runCrashScenario(options: CrashRunOptions): Promise<CrashR
     stateDir: runtimeDir,
     awsEnv: { ...stack.emulators.awsEnv, ...viaKinesis },
     functions: localFunctionsFromEnv({ ...stack.env, ...viaKinesis }),
-    timing: { idlePollMaxMs: 200 },
+    timing: { idlePollMinMs: 500, idlePollMaxMs: 1000 },
     exitWithParent: true,
     stageMarkers: { file: markersFile, crashArmFile },
   };
