@@ -258,7 +258,9 @@ async function startEmulatorsOnce(options: EmulatorOptions): Promise<Emulators> 
   const { jar, libDir } = dynamoDbLocalJar();
   const dynamoArgs = [
     `-Djava.library.path=${libDir}`,
-    "-Xmx1g",
+    // In memory, every table lives on the heap: the full-size crash test's tables outgrow 1 GB
+    // (86% of the old generation in use at 28,000 of its 110,833 records). The heap grows only as used.
+    "-Xmx4g",
     "-jar",
     jar,
     "-port",
