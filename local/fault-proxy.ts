@@ -1,4 +1,11 @@
-import { Agent, createServer, type IncomingHttpHeaders, type IncomingMessage, request } from "node:http";
+import {
+  Agent,
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  request,
+  type Server,
+} from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { crc32 } from "node:zlib";
 
@@ -330,7 +337,6 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const faults = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
   const operations: Record<string, { requests: number; faults: number }> = {};
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-  const sockets = new Set<Socket>();
   const stalls = new Set<NodeJS.Timeout>();
 
   const forward = forwarder(target, agent);
@@ -484,14 +490,9 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       })();
     });
   });
-  server.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.once("close", () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenOnLoopback(server);
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: listening.endpoint,
     service: options.service,
     stats: () => ({
       requests,
@@ -502,11 +503,33 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     setRate(next) {
       rate = next;
     },
+    close: () => {
+      for (const timer of stalls) clearTimeout(timer);
+      agent.destroy();
+      return listening.close();
+    },
+  };
+}
+
+/**
+ * Listens with `server` on a free loopback port; `close` ends every open connection (keep-alive
+ * ones included) and the server.
+ */
+export async function listenOnLoopback(
+  server: Server,
+): Promise<{ endpoint: string; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
     close: () =>
       new Promise<void>((resolve) => {
-        for (const timer of stalls) clearTimeout(timer);
         for (const socket of sockets) socket.destroy();
-        agent.destroy();
         server.close(() => resolve());
       }),
   };

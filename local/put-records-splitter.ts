@@ -1,6 +1,5 @@
 import { Agent, createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
-import { type Answer, forwarder } from "#local/fault-proxy";
+import { type Answer, forwarder, listenOnLoopback } from "#local/fault-proxy";
 
 /**
  * A loopback proxy in front of Kinesis Mock that serves each PutRecords call as one PutRecord
@@ -49,7 +48,6 @@ export async function startPutRecordsSplitter(options: {
 }): Promise<PutRecordsSplitter> {
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const forward = forwarder(new URL(options.target), agent);
-  const sockets = new Set<Socket>();
   let putRecordsCalls = 0;
   let entries = 0;
   let forwarded = 0;
@@ -136,21 +134,14 @@ export async function startPutRecordsSplitter(options: {
       })();
     });
   });
-  server.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.once("close", () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenOnLoopback(server);
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: listening.endpoint,
     stats: () => ({ putRecordsCalls, entries, forwarded }),
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        agent.destroy();
-        server.close(() => resolve());
-      }),
+    close: () => {
+      agent.destroy();
+      return listening.close();
+    },
   };
 }
 
