@@ -163,6 +163,21 @@ function timingFree(f: CompiledFeature, set: CompiledFeatureSet): boolean {
   return userKeyed(f) && (!link || link.steps.every(userKeyed));
 }
 
+/** The feature set with every distinct count's cap lifted (link steps included). */
+function uncapped(set: CompiledFeatureSet): CompiledFeatureSet {
+  const lift = (f: CompiledFeature): CompiledFeature =>
+    f.aggregation === "distinct" ? { ...f, maxDistinct: Number.POSITIVE_INFINITY } : f;
+  const features = set.features.map(lift);
+  const byId = new Map(features.map((f) => [f.id, f]));
+  const same = (f: CompiledFeature) => byId.get(f.id) ?? f;
+  return {
+    ...set,
+    features,
+    groups: set.groups.map((g) => ({ ...g, features: g.features.map(same) })),
+    linked: set.linked.map((l) => ({ ...l, feature: same(l.feature), steps: l.steps.map(same) })),
+  };
+}
+
 /**
  * The key values of `f`'s entity in `event` as the feature engine reads them (derived keys such
  * as `phone.block` included), or undefined when the event lacks one.
@@ -191,7 +206,9 @@ function keyOf(f: CompiledFeature, set: CompiledFeatureSet, event: CleanEvent): 
  *   what the event's own shard had counted before it (a reference fed only that shard, in order)
  *   and at most what every event of the run that can lie in its window adds up to (a reference
  *   fed all events in time order, read at the event's time once every event up to the end of its
- *   buckets is in); first-seen times the other way round.
+ *   buckets is in, distinct counts uncapped); first-seen times the other way round. A distinct
+ *   value the store reports saturated is bounded below by 0 only: the cap keeps the latest
+ *   sightings, so another shard's events of a later bucket can displace the own shard's.
  * No event may be late (the traffic is sent within seconds of its event time).
  */
 export function checkEventValues(
@@ -239,7 +256,10 @@ export function checkEventValues(
       .map((f) => f.bucketMs),
   );
   const inTime = [...run.events].sort((a, b) => time(a) - time(b));
-  const upper = new ReferenceFeatures(features);
+  // Uncapped: a capped distinct set keeps the latest sightings, so once events of later buckets
+  // are in, it may have forgotten values an earlier reader counted (an upper bound read from it
+  // can be 0). The store's kept values in a window are always among those sighted there.
+  const upper = new ReferenceFeatures(uncapped(features));
   let fed = 0;
   for (const e of inTime) {
     const t = time(e);
@@ -283,9 +303,12 @@ export function checkEventValues(
           problems.push(`${e.event.eventId} ${f.id}: ${value}, own shard ${least}, at most ${most}`);
         continue;
       }
-      // First seen is a minimum: more events can only make it earlier.
+      // First seen is a minimum: more events can only make it earlier. A saturated distinct value
+      // (a sighting in its window was forgotten by the cap) may lie below the own shard's count:
+      // other shards' later sightings can have displaced the own shard's; then 0 is the least.
+      const floor = stored.saturated.includes(f.id) ? 0 : least;
       const ok =
-        f.aggregation === "firstSeen" ? most <= value && value <= least : least <= value && value <= most;
+        f.aggregation === "firstSeen" ? most <= value && value <= least : floor <= value && value <= most;
       if (!ok) problems.push(`${e.event.eventId} ${f.id}: ${value} outside [${least}, ${most}]`);
     }
   }

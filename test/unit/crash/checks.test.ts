@@ -123,3 +123,109 @@ describe("checkEventValues on a link count through a shared entity", () => {
     expect(result.problems[0]).toContain("r4 accounts_via_block: 1 outside [2, 5]");
   });
 });
+
+/**
+ * A capped distinct count through a bucket boundary: the cap keeps the latest sightings, so the
+ * events of a later bucket displace an earlier bucket's. CI met this on 2026-12-07 (a run from
+ * 05:55 to 06:21 UTC, across a 2-hour bucket boundary of the 7-day phone-block count): an upper
+ * bound read from a capped reference fed the later events was 0 for values of 1 to 19.
+ */
+describe("checkEventValues on a capped distinct count across a bucket boundary", () => {
+  const CAPPED = compileFeatureSet(
+    {
+      features: [
+        {
+          id: "accounts_per_block",
+          entity: ["phone.block"],
+          aggregation: { type: "distinct", field: "userId", maxDistinct: 2 },
+          window: "7d",
+          filter: { eventTypes: ["register"] },
+        },
+      ],
+    },
+    { conditions: featureConditions },
+  );
+  const HOUR = 60 * MIN;
+  // 7-day windows have 2-hour buckets: a1 and b1 in one, a2, b2 and a3 in the next.
+  const plan: Array<[string, string, number]> = [
+    ["a1", "shard-0", 90 * MIN],
+    ["b1", "shard-1", 100 * MIN],
+    ["b2", "shard-1", 2 * HOUR + 5 * MIN],
+    ["a2", "shard-0", 2 * HOUR + 10 * MIN],
+    ["b3", "shard-1", 2 * HOUR + 15 * MIN],
+  ];
+  const put: PutRecord[] = plan.map(([user, shardId, at], i) => ({
+    kind: "event",
+    index: i,
+    event: cleanEvent({
+      eventId: `c${i}`,
+      at: T0 + at,
+      type: "register",
+      userId: user,
+      phone: `+1201555${String(1000 + i)}`,
+    }),
+    shardId,
+    sequenceNumber: String(100 + i),
+    partitionKey: user,
+    data: new Uint8Array(),
+  }));
+  /** What the store reads when it commits the records in `order` (the reference is its specification). */
+  const stored = (
+    order: PutRecord[],
+    edit: (id: string, v: Record<string, number | null>) => void = () => {},
+  ) => {
+    const reference = new ReferenceFeatures(CAPPED);
+    const out = new Map<string, DecisionRecord>();
+    for (const r of order) {
+      if (r.kind !== "event") continue;
+      const vector = reference.process(r.event);
+      if (!vector) continue;
+      const values = { ...vector.values };
+      edit(r.event.eventId, values);
+      out.set(r.event.eventId, {
+        eventId: r.event.eventId,
+        features: { ...vector, values },
+        source: { shardId: r.shardId, sequenceNumber: r.sequenceNumber },
+      } as DecisionRecord);
+    }
+    return out;
+  };
+
+  it("accepts the values of a run in time order, whose later bucket displaced the earlier one's sightings", () => {
+    const inOrder = stored(put);
+    expect(inOrder.get("c0")?.features?.values.accounts_per_block).toBe(1);
+    // The capped reference fed every event read as of c0 counts nothing: the cap kept a2 and b3.
+    const capped = new ReferenceFeatures(CAPPED);
+    for (const r of put) if (r.kind === "event") capped.process(r.event);
+    const read = capped.read("phone.block", ["+1201555"], T0 + 90 * MIN);
+    expect(read.find((s) => s.id === "accounts_per_block")?.value).toBe(0);
+    const result = checkEventValues(byKind(put), inOrder, CAPPED);
+    expect(result.problems).toEqual([]);
+    expect(result.bounded).toBe(5);
+  });
+
+  it("accepts a saturated value below the own shard's count when another shard's later bucket came first", () => {
+    // Shard 1 commits b1, b2, b3 before a1: the cap keeps b2 and b3, a1's own sighting is forgotten.
+    const shard1First = [
+      ...put.filter((r) => r.shardId === "shard-1"),
+      ...put.filter((r) => r.shardId === "shard-0"),
+    ];
+    const values = stored(shard1First);
+    expect(values.get("c0")?.features?.values.accounts_per_block).toBe(0);
+    expect(values.get("c0")?.features?.saturated).toContain("accounts_per_block");
+    expect(checkEventValues(byKind(put), values, CAPPED).problems).toEqual([]);
+  });
+
+  it("reports an unsaturated value below the own shard's count, and one above every sighting in the window", () => {
+    const values = stored(put, (id, v) => {
+      if (id === "c0") v.accounts_per_block = 3; // only a1 and b1 registered up to its bucket's end
+      if (id === "c1") v.accounts_per_block = 0; // b1 counts itself, and nothing was forgotten yet
+    });
+    expect(values.get("c1")?.features?.saturated).toEqual([]);
+    const result = checkEventValues(byKind(put), values, CAPPED);
+    expect(result.problems).toEqual([
+      "c0 accounts_per_block: 3 outside [1, 2]",
+      "c1 accounts_per_block: 0 outside [1, 2]",
+    ]);
+  });
+});
