@@ -1,6 +1,7 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, ScanCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { putIfAbsent } from "#shared/adapters/dynamodb-put-if-absent";
+import { SCAN_PAGE_LIMIT } from "#shared/adapters/dynamodb-scan-page";
 import {
   AUDIT_QUARANTINE_REASONS,
   type AuditQuarantine,
@@ -42,6 +43,7 @@ export class DynamoDbAuditQuarantine implements AuditQuarantine {
         new ScanCommand({
           TableName: this.tableName,
           ExclusiveStartKey,
+          Limit: SCAN_PAGE_LIMIT,
           FilterExpression: `#r IN (${reasons.map((_, i) => `:r${i}`).join(", ")})`,
           ExpressionAttributeNames: { "#r": "reason" },
           ExpressionAttributeValues: Object.fromEntries(reasons.map((r, i) => [`:r${i}`, r])),

@@ -1,5 +1,6 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { SCAN_PAGE_LIMIT } from "#shared/adapters/dynamodb-scan-page";
 import type { RuleStatsDecision } from "#shared/domain/report/rule-stats";
 import type { DecisionScan, DecisionScanFilter } from "#shared/ports/decision-scan";
 import type { DecisionRecord } from "#shared/ports/decision-store";
@@ -84,6 +85,7 @@ export class DynamoDbDecisionScan implements DecisionScan {
           ExpressionAttributeNames: names,
           ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
           ExclusiveStartKey,
+          Limit: SCAN_PAGE_LIMIT,
         }),
       );
       for (const item of page.Items ?? []) {

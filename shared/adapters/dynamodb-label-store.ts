@@ -1,6 +1,7 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { putIfAbsent } from "#shared/adapters/dynamodb-put-if-absent";
+import { SCAN_PAGE_LIMIT } from "#shared/adapters/dynamodb-scan-page";
 import { type Label, labelSortKey, subjectKey } from "#shared/domain/labels/index";
 import type { LabelPutResult, LabelStore } from "#shared/ports/label-store";
 import { TABLES } from "#shared/resources";
@@ -79,7 +80,9 @@ export class DynamoDbLabelStore implements LabelStore {
   async *all(): AsyncIterable<Label> {
     let ExclusiveStartKey: Record<string, unknown> | undefined;
     do {
-      const page = await this.doc.send(new ScanCommand({ TableName: this.tableName, ExclusiveStartKey }));
+      const page = await this.doc.send(
+        new ScanCommand({ TableName: this.tableName, ExclusiveStartKey, Limit: SCAN_PAGE_LIMIT }),
+      );
       for (const item of page.Items ?? []) yield toLabel(item);
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);

@@ -1,5 +1,6 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { SCAN_PAGE_LIMIT } from "#shared/adapters/dynamodb-scan-page";
 import type { QuarantineCounter } from "#shared/ports/report-reader";
 
 /**
@@ -25,6 +26,7 @@ export class DynamoDbQuarantineCounter implements QuarantineCounter {
         new ScanCommand({
           TableName: this.tableName,
           ExclusiveStartKey,
+          Limit: SCAN_PAGE_LIMIT,
           ProjectionExpression: "#r",
           FilterExpression: "attribute_exists(#r) AND receivedAt >= :since AND receivedAt < :until",
           ExpressionAttributeNames: { "#r": "reason" },

@@ -7,6 +7,7 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { putIfAbsent } from "#shared/adapters/dynamodb-put-if-absent";
+import { SCAN_PAGE_LIMIT } from "#shared/adapters/dynamodb-scan-page";
 import type { QuarantineReason } from "#shared/domain/event/index";
 import type { QuarantineEntry, QuarantineStore } from "#shared/ports/quarantine-store";
 import { TABLES, TTL_ATTRIBUTE } from "#shared/resources";
@@ -92,6 +93,7 @@ export class DynamoDbQuarantineStore implements QuarantineStore {
         new ScanCommand({
           TableName: this.tableName,
           ExclusiveStartKey,
+          Limit: SCAN_PAGE_LIMIT,
           // Chunk items have no reason, so this filter also leaves them out.
           FilterExpression: filter.reason ? "#r = :r" : "attribute_exists(#r)",
           ExpressionAttributeNames: { "#r": "reason" },

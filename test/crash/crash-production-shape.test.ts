@@ -35,14 +35,9 @@ import {
   type KillWindow,
   readStageMarkers,
 } from "../support/crash/kill-windows.ts";
-import {
-  readAuditFiles,
-  readFailures,
-  readOutbox,
-  readWholeStream,
-  scanTable,
-} from "../support/crash/outcomes.ts";
+import { readAuditFiles, readFailures, readOutbox, readWholeStream } from "../support/crash/outcomes.ts";
 import { PRODUCTION_SHAPE } from "../support/crash/traffic.ts";
+import { scanTable } from "../support/scan-table.ts";
 
 /**
  * Issue 13 item 7: the crash test at production shape (docs/crash-test.md). Events from users on

@@ -16,6 +16,7 @@ import {
   type CompiledFeatureSet,
   compareSequenceNumbers,
   type FeatureSnapshot,
+  type LatenessAllowance,
   ReferenceFeatures,
 } from "#shared/domain/features/index";
 import type { DecisionRecord } from "#shared/ports/decision-store";
@@ -163,6 +164,9 @@ function timingFree(f: CompiledFeature, set: CompiledFeatureSet): boolean {
   return userKeyed(f) && (!link || link.steps.every(userKeyed));
 }
 
+/** An allowance under which no reader is late: the horizon minus an infinite reach is before every bucket. */
+const NEVER_LATE: LatenessAllowance = { processingLagMs: Number.POSITIVE_INFINITY, maxFutureSkewMs: 0 };
+
 /** The feature set with every distinct count's cap lifted (link steps included). */
 function uncapped(set: CompiledFeatureSet): CompiledFeatureSet {
   const lift = (f: CompiledFeature): CompiledFeature =>
@@ -206,7 +210,7 @@ function keyOf(f: CompiledFeature, set: CompiledFeatureSet, event: CleanEvent): 
  *   what the event's own shard had counted before it (a reference fed only that shard, in order)
  *   and at most what every event of the run that can lie in its window adds up to (a reference
  *   fed all events in time order, read at the event's time once every event up to the end of its
- *   buckets is in, distinct counts uncapped); first-seen times the other way round. A distinct
+ *   buckets is in, distinct counts uncapped, no reader late); first-seen times the other way round. A distinct
  *   value the store reports saturated is bounded below by 0 only: the cap keeps the latest
  *   sightings, so another shard's events of a later bucket can displace the own shard's.
  * No event may be late (the traffic is sent within seconds of its event time).
@@ -259,7 +263,10 @@ export function checkEventValues(
   // Uncapped: a capped distinct set keeps the latest sightings, so once events of later buckets
   // are in, it may have forgotten values an earlier reader counted (an upper bound read from it
   // can be 0). The store's kept values in a window are always among those sighted there.
-  const upper = new ReferenceFeatures(uncapped(features));
+  // And with no lateness: fed events up to the longest bucket ahead, an entity's horizon can lie
+  // beyond a short window's reach behind the reader, which would read nothing (late). The bound is
+  // what the window holds, so the reader is never late to it.
+  const upper = new ReferenceFeatures(uncapped(features), NEVER_LATE);
   let fed = 0;
   for (const e of inTime) {
     const t = time(e);

@@ -18,8 +18,9 @@ import type { ShardLedger } from "#shared/ports/receipt-ledger";
 import { ENV, FUNCTIONS, type FunctionKey } from "#shared/resources";
 import { startFakeOpenSearch } from "../fake-opensearch.ts";
 import { type FakeSns, startFakeSns } from "../fake-sns.ts";
+import { scanTable } from "../scan-table.ts";
 import { shardMap } from "./crash-run.ts";
-import { readFailures, scanTable } from "./outcomes.ts";
+import { readFailures } from "./outcomes.ts";
 import {
   cleanEventOf,
   materialize,

@@ -1,27 +1,13 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { type AttributeValue, type DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
 import {
   GetRecordsCommand,
   GetShardIteratorCommand,
   type KinesisClient,
   ListShardsCommand,
 } from "@aws-sdk/client-kinesis";
-import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { OUTBOX_FILE_PATTERN } from "#shared/adapters/outbox-alert-publisher";
 import type { SnsPublishInput } from "#shared/adapters/sns-publish-input";
-
-/** Every item of a table, unmarshalled (paged scan). */
-export async function scanTable(client: DynamoDBClient, table: string): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  let ExclusiveStartKey: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await client.send(new ScanCommand({ TableName: table, ExclusiveStartKey }));
-    for (const item of page.Items ?? []) items.push(unmarshall(item));
-    ExclusiveStartKey = page.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
-  return items;
-}
 
 /** Every record of a stream from TRIM_HORIZON, per shard in sequence order. */
 export async function readWholeStream(

@@ -229,3 +229,83 @@ describe("checkEventValues on a capped distinct count across a bucket boundary",
     ]);
   });
 });
+
+/**
+ * A short window beside a long one: the upper reference is fed every event up to the end of the
+ * longest bucket (2 hours for 7 days), so when a shared card is used again more than the short
+ * window's reach later, the reference's horizon has passed it. The full-size run met this on
+ * 2026-12-07 (100 minutes of traffic): "payments_per_card_10m: 1, own shard 1, at most null".
+ */
+describe("checkEventValues on a short window read behind a later sighting", () => {
+  const SET_10M = compileFeatureSet(
+    {
+      features: [
+        {
+          id: "payments_per_card_10m",
+          entity: ["cardFingerprint"],
+          aggregation: { type: "count" },
+          window: "10m",
+          filter: { eventTypes: ["payment"] },
+        },
+        {
+          id: "payments_per_card_7d",
+          entity: ["cardFingerprint"],
+          aggregation: { type: "count" },
+          window: "7d",
+          filter: { eventTypes: ["payment"] },
+        },
+      ],
+    },
+    { conditions: featureConditions },
+  );
+  // One card, paid with by a1 (shard 0) and 100 minutes later by b1 (shard 1): both in one
+  // 2-hour bucket, the second far beyond the 10-minute count's reach behind the first.
+  const plan: Array<[string, string, number]> = [
+    ["a1", "shard-0", 5 * MIN],
+    ["b1", "shard-1", 105 * MIN],
+  ];
+  const put: PutRecord[] = plan.map(([user, shardId, at], i) => ({
+    kind: "event",
+    index: i,
+    event: cleanEvent({ eventId: `p${i}`, at: T0 + at, type: "payment", userId: user, cardFingerprint: "K" }),
+    shardId,
+    sequenceNumber: String(100 + i),
+    partitionKey: user,
+    data: new Uint8Array(),
+  }));
+  const stored = (edit: (id: string, v: Record<string, number | null>) => void = () => {}) => {
+    const reference = new ReferenceFeatures(SET_10M);
+    const out = new Map<string, DecisionRecord>();
+    for (const r of put) {
+      if (r.kind !== "event") continue;
+      const vector = reference.process(r.event);
+      if (!vector) continue;
+      const values = { ...vector.values };
+      edit(r.event.eventId, values);
+      out.set(r.event.eventId, {
+        eventId: r.event.eventId,
+        features: { ...vector, values },
+        source: { shardId: r.shardId, sequenceNumber: r.sequenceNumber },
+      } as DecisionRecord);
+    }
+    return out;
+  };
+
+  it("bounds the earlier payment's values from every event in its window, not by the later one's horizon", () => {
+    const values = stored();
+    expect(values.get("p0")?.features?.values).toEqual({ payments_per_card_10m: 1, payments_per_card_7d: 1 });
+    expect(values.get("p1")?.features?.values).toEqual({ payments_per_card_10m: 1, payments_per_card_7d: 2 });
+    const result = checkEventValues(byKind(put), values, SET_10M);
+    expect(result.problems).toEqual([]);
+    expect(result.bounded).toBe(4);
+  });
+
+  it("still reports a value above every payment in the short window", () => {
+    const values = stored((id, v) => {
+      if (id === "p0") v.payments_per_card_10m = 2; // b1 paid 100 minutes later
+    });
+    expect(checkEventValues(byKind(put), values, SET_10M).problems).toEqual([
+      "p0 payments_per_card_10m: 2 outside [1, 1]",
+    ]);
+  });
+});
