@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { featureConditions } from "#shared/domain/decision/index";
 import type { CleanEvent } from "#shared/domain/event/index";
-import { compileFeatureSet, type FeatureDefinition, ReferenceFeatures } from "#shared/domain/features/index";
+import {
+  type CompiledFeatureSet,
+  compileFeatureSet,
+  type FeatureDefinition,
+  ReferenceFeatures,
+} from "#shared/domain/features/index";
 import type { DecisionRecord } from "#shared/ports/decision-store";
 import { byKind, checkEventValues } from "../../support/crash/checks.ts";
 import type { PutRecord } from "../../support/crash/traffic.ts";
@@ -67,9 +72,13 @@ function records(): PutRecord[] {
   });
 }
 
-/** Decisions with the values a reference fed `order` would have read, then `edit` applied. */
-function decisions(order: PutRecord[], edit: (eventId: string, v: Record<string, number | null>) => void) {
-  const reference = new ReferenceFeatures(SET);
+/** Decisions with the values a reference of `set` fed `order` would have read, then `edit` applied. */
+function decisions(
+  order: PutRecord[],
+  edit: (eventId: string, v: Record<string, number | null>) => void = () => {},
+  set: CompiledFeatureSet = SET,
+) {
+  const reference = new ReferenceFeatures(set);
   const out = new Map<string, DecisionRecord>();
   for (const r of order) {
     if (r.kind !== "event") continue;
@@ -170,26 +179,8 @@ describe("checkEventValues on a capped distinct count across a bucket boundary",
     data: new Uint8Array(),
   }));
   /** What the store reads when it commits the records in `order` (the reference is its specification). */
-  const stored = (
-    order: PutRecord[],
-    edit: (id: string, v: Record<string, number | null>) => void = () => {},
-  ) => {
-    const reference = new ReferenceFeatures(CAPPED);
-    const out = new Map<string, DecisionRecord>();
-    for (const r of order) {
-      if (r.kind !== "event") continue;
-      const vector = reference.process(r.event);
-      if (!vector) continue;
-      const values = { ...vector.values };
-      edit(r.event.eventId, values);
-      out.set(r.event.eventId, {
-        eventId: r.event.eventId,
-        features: { ...vector, values },
-        source: { shardId: r.shardId, sequenceNumber: r.sequenceNumber },
-      } as DecisionRecord);
-    }
-    return out;
-  };
+  const stored = (order: PutRecord[], edit?: (id: string, v: Record<string, number | null>) => void) =>
+    decisions(order, edit, CAPPED);
 
   it("accepts the values of a run in time order, whose later bucket displaced the earlier one's sightings", () => {
     const inOrder = stored(put);
@@ -273,23 +264,8 @@ describe("checkEventValues on a short window read behind a later sighting", () =
     partitionKey: user,
     data: new Uint8Array(),
   }));
-  const stored = (edit: (id: string, v: Record<string, number | null>) => void = () => {}) => {
-    const reference = new ReferenceFeatures(SET_10M);
-    const out = new Map<string, DecisionRecord>();
-    for (const r of put) {
-      if (r.kind !== "event") continue;
-      const vector = reference.process(r.event);
-      if (!vector) continue;
-      const values = { ...vector.values };
-      edit(r.event.eventId, values);
-      out.set(r.event.eventId, {
-        eventId: r.event.eventId,
-        features: { ...vector, values },
-        source: { shardId: r.shardId, sequenceNumber: r.sequenceNumber },
-      } as DecisionRecord);
-    }
-    return out;
-  };
+  const stored = (edit?: (id: string, v: Record<string, number | null>) => void) =>
+    decisions(put, edit, SET_10M);
 
   it("bounds the earlier payment's values from every event in its window, not by the later one's horizon", () => {
     const values = stored();
